@@ -1,0 +1,3 @@
+from hpotui.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Backends: the embedded engine and the remote WML-A service, behind one interface."""

@@ -1,0 +1,1 @@
+"""The ``hpotui`` command line. Every verb goes through a Backend."""

@@ -1,0 +1,4 @@
+"""The embedded engine: scheduler, executors, trial runner, stop rules and events.
+
+Nothing here imports Textual.
+"""
