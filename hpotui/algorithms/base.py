@@ -105,8 +105,10 @@ class Algorithm(ABC):
             running: The suggestions of trials still running.
 
         Returns:
-            At most ``n`` suggestions; an empty list means the search has nothing
-            more to offer and the experiment ends.
+            At most ``n`` suggestions. An empty list while trials are running means
+            "nothing yet, ask again when one ends" (a Hyperband rung filling up); an
+            empty list with nothing running means the search is exhausted and the
+            experiment ends.
         """
 
     def get_state(self) -> dict[str, Any]:
