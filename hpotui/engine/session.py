@@ -151,4 +151,4 @@ def _unrequeued_interruptions(store: Store, name: str) -> list[TrialRecord]:
 
 
 def _comparable(experiment: Experiment) -> dict[str, Any]:
-    return experiment.model_dump(mode="json", exclude={"limits", "source"})
+    return experiment.model_dump(mode="json", exclude={"limits", "source", "notes"})
