@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from hpotui.algorithms.registry import builtin_names
 from hpotui.errors import PluginStoreError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -90,12 +91,13 @@ class PluginRegistry:
             python: Interpreter to run the plugin with.
             log_level: Level for the plugin's logger.
             replace: Replace a plugin already installed under ``name``.
-            reserved: Built-in algorithm names the plugin may not take.
+            reserved: Names the plugin may not take; by default the built-in
+                algorithms'.
 
         Raises:
             PluginStoreError: Bad name, bad folder, or the name is taken.
         """
-        _check_name(name, reserved or [])
+        _check_name(name, builtin_names() if reserved is None else reserved)
         source = source.expanduser().resolve()
         check_plugin_folder(source)
         target = self.root / name
