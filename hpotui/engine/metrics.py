@@ -74,8 +74,7 @@ def _parse(text: str, metric: str) -> _Parsed:
         ) from err
     if not isinstance(data, list):
         raise MetricsError(
-            f"{METRICS_FILE} must hold a JSON list of objects, "
-            f"got {_json_type(data)}"
+            f"{METRICS_FILE} must hold a JSON list of objects, got {_json_type(data)}"
         )
     if not data:
         raise MetricsError(f"{METRICS_FILE} is an empty list: no metric was recorded")
