@@ -140,9 +140,11 @@ class TrialProcess:
         self.popen.poll()  # reap the leader, or its zombie counts as the group
         try:
             os.killpg(self.pid, 0)
-            return True
         except (ProcessLookupError, PermissionError):
             pass
+        else:
+            if _group_has_live_member(self.pid):
+                return True
         return any(_is_live(member) for member in self._family.values())
 
     def terminate(self, grace: float = GRACE_SECONDS) -> None:
@@ -160,6 +162,28 @@ class TrialProcess:
             logger.info("trial process %s outlived SIGTERM; sending SIGKILL", self.pid)
             self.signal_all(signal.SIGKILL)
         self.popen.wait()
+
+
+def _group_has_live_member(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` is more than a zombie.
+
+    An orphan killed in the group stays a zombie until init collects it, which
+    can take a second; it no longer runs, so waiting for it would only stretch
+    the grace period.
+    """
+    if not os.path.isdir("/proc"):
+        return True  # no cheap way to tell zombies apart here: assume it runs
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # it ended while we looked
+        if int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+            return True
+    return False
 
 
 def _is_live(member: psutil.Process) -> bool:
