@@ -166,3 +166,30 @@ def test_gpu_pool_settings() -> None:
         GpuPool.from_settings(1, environ={})
     with pytest.raises(EngineError, match="listed twice"):
         GpuPool(["0", "0"], 1)
+
+
+def test_links_keep_their_target_and_a_nested_workspace_is_not_copied(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    model = make_model(tmp_path)
+    (tmp_path / "datasets").mkdir()
+    (tmp_path / "datasets" / "big.bin").write_text("payload")
+    (model / "pkg" / "big.bin").symlink_to("../../datasets/big.bin")
+    spec = spec_for(tmp_path, model, workdir=model / "ws" / "trials" / "7")
+    paths = prepare_trial(spec)
+
+    copied = paths.workdir / "pkg" / "big.bin"
+    assert copied.is_symlink() and copied.read_text() == "payload"
+    assert not (paths.workdir / "ws").exists()
+    assert "result is not copied into trial folders" in caplog.text
+
+
+def test_log_follower_shows_progress_bars_and_a_last_unfinished_line(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "err.log"
+    path.write_bytes(b"epoch 1:  10%\repoch 1:  50%\repoch 1: 100%\nsaving")
+    follower = LogFollower(path)
+    assert follower.read_new() == ["epoch 1: 100%"]
+    assert follower.read_new(final=True) == ["saving"]
+    assert follower.read_new(final=True) == []
