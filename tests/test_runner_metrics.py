@@ -171,3 +171,13 @@ def test_trial_value_best_and_last_in_both_directions() -> None:
 def test_trial_value_rejects_unknown_goal() -> None:
     with pytest.raises(ValueError, match="goal must be minimize or maximize"):
         trial_value(RECORDS, "loss", "lowest")  # type: ignore[arg-type]
+
+
+def test_lenient_reading_keeps_the_finite_records(tmp_path: Path) -> None:
+    """A stopped trial whose loss diverged still shows the steps before it."""
+    path = tmp_path / "val_dict_list.json"
+    path.write_text('[{"loss": 0.5}, {"loss": 0.4, "acc": 0.7}, {"loss": NaN}]')
+    reader = MetricsReader(path, "loss")
+    assert steps_and_losses(reader.read_lenient()) == [(1, 0.5), (2, 0.4)]
+    path.write_text('[{"loss": 0.5}, {"lo')
+    assert reader.read_lenient() == []  # nothing was handed out live

@@ -83,8 +83,10 @@ class TrialRun:
         if stopped is not None:
             state, reason = stopped
             return TrialOutcome(state, self.metrics.read_lenient(), reason, code)
-        if code is None or code != 0:
-            reason = exit_reason(code, self.paths.stderr) if code is not None else None
+        if code is None:
+            raise RuntimeError("TrialRun.outcome called before the command exited")
+        if code != 0:
+            reason = exit_reason(code, self.paths.stderr)
             records = self.metrics.read_lenient()
             return TrialOutcome(TrialState.FAILED, records, reason, code)
         try:
