@@ -14,6 +14,8 @@ from runner_scripts import make_model, make_spec, wait_for_file
 
 from hpotui.engine.gpus import GpuPool
 from hpotui.engine.local_executor import LocalExecutor
+from hpotui.engine.process import end_stale_trial
+from hpotui.engine.trial_run import launch
 from hpotui.states import TrialState
 
 FAMILY = """
@@ -147,3 +149,17 @@ async def test_each_trial_gets_its_own_gpus(tmp_path: Path) -> None:
 
     await executor.close()
     assert executor.gpus is not None and executor.gpus.held() == {}
+
+
+def test_a_trial_left_by_a_dead_engine_can_be_ended(tmp_path: Path) -> None:
+    run = launch(make_spec(tmp_path, make_model(tmp_path, FAMILY)))
+    pids_file = run.paths.result_dir / "pids.json"
+    deadline = time.monotonic() + 10
+    while not pids_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    pids = json.loads(pids_file.read_text())
+
+    assert not end_stale_trial(pids[0], tmp_path)  # not running in that folder
+    assert not any(gone(pid) for pid in pids)
+    assert end_stale_trial(pids[0], run.paths.workdir, grace=0.3)
+    assert wait_gone(pids) == []
