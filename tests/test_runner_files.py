@@ -35,7 +35,14 @@ def spec_for(tmp_path: Path, model: Path, **changes: object) -> TrialSpec:
         workdir=tmp_path / "trials" / "7",
         model_dir=model,
         command=["python", "train.py"],
-        config={"lr": 0.01, "units": 32, "act": None, "flag": True, "epochs": 3},
+        config={
+            "lr": 0.01,
+            "units": 32,
+            "act": None,
+            "flag": True,
+            "epochs": 3,
+            "data_fraction": 0.25,
+        },
         metric="loss",
     )
     fields.update(changes)
