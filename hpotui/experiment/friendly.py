@@ -285,12 +285,12 @@ def _hyperparams(ck: Checker, value: Any) -> list[HyperParam] | None:
     data = ck.mapping(value, path, "{lr: {range: [1e-4, 1e-1], log: true}}")
     if data is None:
         return None
-    params = []
-    for name, spec in data.items():
-        param = _hyperparam(ck, (*path, name), str(name), spec)
-        if param is not None:
-            params.append(param)
-    return params
+    params = [
+        _hyperparam(ck, (*path, name), str(name), spec) for name, spec in data.items()
+    ]
+    if any(param is None for param in params):
+        return None
+    return params  # type: ignore[return-value]
 
 
 def _hyperparam(ck: Checker, path: PathT, name: str, spec: Any) -> HyperParam | None:
@@ -311,10 +311,12 @@ def _hyperparam(ck: Checker, path: PathT, name: str, spec: Any) -> HyperParam | 
             if key in data:
                 ck.error((*path, key), "applies to a range only; remove it or use range")
                 return None
-        return check_values(ck, path, name, data["values"], declared=declared)
+        return check_values(
+            ck, path, name, data["values"], declared=declared, at=(*path, "values")
+        )
     return check_range(
         ck, path, name, data["range"], declared=declared,
-        step=data.get("step"), log=data.get("log", False),
+        step=data.get("step"), log=data.get("log", False), at=(*path, "range"),
     )  # fmt: skip
 
 

@@ -175,6 +175,7 @@ def check_range(
         ck.error(path, f"range needs two numbers [min, max] (got {show(bounds)})", at)
         return None
     low, high = bounds
+    written_low, written_high = show(low), show(high)  # messages quote the file
     bad = [b for b in (low, high) if not is_number(b)]
     if bad:
         ck.error(path, f"range bounds must be numbers (got {show(bad[0])})", at)
@@ -201,7 +202,7 @@ def check_range(
         low, high = float(low), float(high)
     if low > high:
         ck.error(
-            path, f"min {show(low)} is above max {show(high)}; swap the bounds", at
+            path, f"min {written_low} is above max {written_high}; swap the bounds", at
         )
         return None
     step = _check_step(ck, path, kind, step, log, at)
@@ -210,7 +211,7 @@ def check_range(
     if log and low <= 0:
         need = "min >= 1" if kind == "int" else "min > 0"
         what = "log scale of an int range" if kind == "int" else "log scale"
-        ck.error(path, f"{what} needs {need} (got {show(low)})", at)
+        ck.error(path, f"{what} needs {need} (got {written_low})", at)
         return None
     param = HyperParam(
         name=name, type=kind, low=low, high=high, step=step, log=log, power=power

@@ -217,7 +217,9 @@ def _hyper_params(ck: Checker, value: Any) -> list[HyperParam] | None:
         ck.error(("hyperParams",), f"must be a list (got {show(value)})")
         return None
     params = [_hyper_param(ck, ("hyperParams", i), item) for i, item in enumerate(value)]
-    return [p for p in params if p is not None]
+    if any(param is None for param in params):
+        return None
+    return params  # type: ignore[return-value]
 
 
 def _hyper_param(ck: Checker, path: PathT, item: Any) -> HyperParam | None:
