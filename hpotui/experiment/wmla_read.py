@@ -63,7 +63,7 @@ def experiment_from_wmla(
     raw_params = data.get("hyperParams")
     params = _hyper_params(ck, raw_params)
     rows = _rows(ck, data.get("experiments"), algorithm)
-    if rows is None and params == [] and algorithm is not None:
+    if "experiments" not in data and params == [] and algorithm is not None:
         ck.error(("hyperParams",), "no hyperparameters; give at least one")
     if ck.report.errors or model is None or algorithm is None:
         return None
