@@ -8,7 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-TRAIN = Path(__file__).resolve().parents[1] / "sample_experiments" / "digits_mlp" / "train.py"
+TRAIN = (
+    Path(__file__).resolve().parents[1]
+    / "sample_experiments"
+    / "digits_mlp"
+    / "train.py"
+)
 
 
 def test_train_writes_loss_and_accuracy_each_epoch(tmp_path: Path) -> None:

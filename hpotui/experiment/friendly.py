@@ -96,7 +96,9 @@ def _objective(ck: Checker, value: Any) -> Objective | None:
         ck.error(("objective", "metric"), f"must be a metric name (got {show(metric)})")
     goal = data.get("goal", "minimize")
     if goal not in ("minimize", "maximize"):
-        ck.error(("objective", "goal"), f"must be minimize or maximize (got {show(goal)})")
+        ck.error(
+            ("objective", "goal"), f"must be minimize or maximize (got {show(goal)})"
+        )
     rule = data.get("value", "best")
     if rule not in ("best", "last"):
         ck.error(
@@ -154,7 +156,9 @@ def _hyperband_options(
 def check_resource(ck: Checker, value: Any, path: PathT) -> dict[str, Any] | None:
     """Hyperband's ``resource: {name, max, min}``, or None after an error."""
     if value is None:
-        ck.error(path, "Hyperband needs a resource, e.g. resource: {name: epochs, max: 81}")
+        ck.error(
+            path, "Hyperband needs a resource, e.g. resource: {name: epochs, max: 81}"
+        )
         return None
     data = ck.mapping(value, path, "{name: epochs, max: 81}")
     if data is None:
@@ -162,7 +166,10 @@ def check_resource(ck: Checker, value: Any, path: PathT) -> dict[str, Any] | Non
     ck.known_keys(data, path, ("name", "max", "min"))
     name = data.get("name")
     if not isinstance(name, str) or not name:
-        ck.error((*path, "name"), f"must name the config.json key, e.g. epochs (got {show(name)})")
+        ck.error(
+            (*path, "name"),
+            f"must name the config.json key, e.g. epochs (got {show(name)})",
+        )
     maximum, minimum = data.get("max"), data.get("min", 1)
     for key, number in (("max", maximum), ("min", minimum)):
         if not is_number(number) or number <= 0:
@@ -216,7 +223,10 @@ def _whole(value: Any) -> bool:
 
 def parse_run_time(ck: Checker, value: Any, path: PathT) -> float | None:
     """``max_run_time`` in seconds: -1 (None, no limit), minutes, or ``1h30m``."""
-    fix = "use -1 (no limit), a positive number of minutes, or a duration like 20m or 1h30m"
+    fix = (
+        "use -1 (no limit), a positive number of minutes, or a duration like 20m "
+        "or 1h30m"
+    )
     if value is None or value == -1:
         return None
     if is_number(value):
@@ -238,7 +248,9 @@ def parse_run_time(ck: Checker, value: Any, path: PathT) -> float | None:
 def _model(ck: Checker, value: Any, base_dir: Path) -> ModelSpec | None:
     path: PathT = ("model",)
     if value is None:
-        ck.error(path, "missing; add model: {dir: ./my_model, command: python train.py}")
+        ck.error(
+            path, "missing; add model: {dir: ./my_model, command: python train.py}"
+        )
         return None
     data = ck.mapping(value, path, "{dir: ./my_model, command: python train.py}")
     if data is None:
@@ -270,12 +282,17 @@ def _command(ck: Checker, value: Any) -> list[str] | None:
         try:
             words = shlex.split(value)
         except ValueError as err:
-            ck.error(path, f"cannot split {value!r} into words ({err}); check the quotes")
+            ck.error(
+                path, f"cannot split {value!r} into words ({err}); check the quotes"
+            )
             return None
     elif isinstance(value, list) and all(isinstance(w, str) for w in value):
         words = list(value)
     if not words:
-        ck.error(path, f"must be the training command, e.g. python train.py (got {show(value)})")
+        ck.error(
+            path,
+            f"must be the training command, e.g. python train.py (got {show(value)})",
+        )
         return None
     return words
 
@@ -309,7 +326,9 @@ def _hyperparam(ck: Checker, path: PathT, name: str, spec: Any) -> HyperParam | 
     if "values" in data:
         for key in ("step", "log"):
             if key in data:
-                ck.error((*path, key), "applies to a range only; remove it or use range")
+                ck.error(
+                    (*path, key), "applies to a range only; remove it or use range"
+                )
                 return None
         return check_values(
             ck, path, name, data["values"], declared=declared, at=(*path, "values")
@@ -334,7 +353,8 @@ def _extras(ck: Checker, data: dict[str, Any]) -> dict[str, Any]:
     gpus_per_trial = data.get("gpus_per_trial", 0)
     if not _whole(gpus_per_trial) or gpus_per_trial < 0:
         ck.error(
-            ("gpus_per_trial",), f"must be a whole number >= 0 (got {show(gpus_per_trial)})"
+            ("gpus_per_trial",),
+            f"must be a whole number >= 0 (got {show(gpus_per_trial)})",
         )
     else:
         extras["gpus_per_trial"] = gpus_per_trial
@@ -356,11 +376,15 @@ def _gpus(ck: Checker, value: Any) -> tuple[str, ...] | None:
         return None
     if isinstance(value, str):
         value = [part.strip() for part in value.split(",") if part.strip()]
-    if isinstance(value, list) and value and all(
-        isinstance(g, str | int) and not isinstance(g, bool) for g in value
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(g, str | int) and not isinstance(g, bool) for g in value)
     ):
         return tuple(str(g) for g in value)
-    ck.error(("gpus",), f"must be a list of device ids such as [0, 1] (got {show(value)})")
+    ck.error(
+        ("gpus",), f"must be a list of device ids such as [0, 1] (got {show(value)})"
+    )
     return None
 
 
@@ -371,11 +395,15 @@ def _executor(ck: Checker, value: Any) -> ExecutorSpec | None:
         return None
     ck.known_keys(data, path, ExecutorSpec.model_fields)
     try:
-        return ExecutorSpec(**{k: v for k, v in data.items() if k in ExecutorSpec.model_fields})
+        return ExecutorSpec(
+            **{k: v for k, v in data.items() if k in ExecutorSpec.model_fields}
+        )
     except ValidationError as err:
         for problem in err.errors():
             key = (*path, *problem["loc"])
-            ck.error(key, f"{problem['msg'].lower()} (got {show(problem.get('input'))})")
+            ck.error(
+                key, f"{problem['msg'].lower()} (got {show(problem.get('input'))})"
+            )
         return None
 
 

@@ -282,7 +282,9 @@ def check_values(
     """A list-of-values hyperparameter, or None after recording why it is invalid."""
     at = at or path
     if not isinstance(values, list):
-        ck.error(path, f"values must be a list such as [relu, tanh] (got {show(values)})")
+        ck.error(
+            path, f"values must be a list such as [relu, tanh] (got {show(values)})"
+        )
         return None
     if not values:
         ck.error(path, "values is empty; list at least one value", at)
@@ -308,10 +310,14 @@ def _check_item(ck: Checker, path: PathT, value: Any, declared: str | None) -> A
     if isinstance(value, dict | list):
         ck.error(path, "a value must be a number, a string, true, false or null")
         return _INVALID
-    if path in ck.bare and isinstance(value, str) and value.lower() in AMBIGUOUS_BOOLEANS:
+    if (
+        path in ck.bare
+        and isinstance(value, str)
+        and value.lower() in AMBIGUOUS_BOOLEANS
+    ):
         ck.error(
             path,
-            f"{value} reads as a boolean in YAML 1.1 tools; quote it (\"{value}\") "
+            f'{value} reads as a boolean in YAML 1.1 tools; quote it ("{value}") '
             "to mean text, or write true/false",
         )
         return _INVALID

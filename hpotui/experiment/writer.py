@@ -201,7 +201,7 @@ def _same(old: Any, new: Any) -> bool:
     if isinstance(old, dict) and isinstance(new, dict):
         return old.keys() == new.keys() and all(_same(old[k], new[k]) for k in new)
     if isinstance(old, list) and isinstance(new, list):
-        return len(old) == len(new) and all(_same(a, b) for a, b in zip(old, new))
+        return len(old) == len(new) and all(map(_same, old, new))
     return type(old) is type(new) and old == new or _same_scalar(old, new)
 
 
@@ -224,4 +224,6 @@ def _write_atomically(path: Path, text: str) -> None:
             out.write(text)
         os.replace(temp, path)
     except OSError as err:
-        raise ExperimentFileError(f"{path}: cannot be written ({err.strerror})") from err
+        raise ExperimentFileError(
+            f"{path}: cannot be written ({err.strerror})"
+        ) from err
