@@ -18,15 +18,9 @@ from hpotui.experiment.model import (
     Objective,
     WmlaSpec,
 )
+from hpotui.experiment.param_rules import check_range, check_values
 from hpotui.experiment.rows import check_rows
-from hpotui.experiment.validate import (
-    Checker,
-    PathT,
-    check_range,
-    check_values,
-    is_number,
-    show,
-)
+from hpotui.experiment.validate import Checker, PathT, is_number, show
 
 WMLA_KEYS = frozenset({"modelSpec", "algoDef", "hyperParams"})
 _TOP = ("modelSpec", "algoDef", "hyperParams", "experiments")
