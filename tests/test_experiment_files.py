@@ -293,3 +293,23 @@ def test_validate_command(tmp_path: Path) -> None:
     assert missing.stderr == "error: nope.yaml: no such file; check the path\n"
     assert "Traceback" not in good.stderr + bad.stderr + missing.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_grid_over_a_continuous_range_is_refused(tmp_path: Path) -> None:
+    text = BASE.replace("{name: Random, seed: 1}", "{name: Grid}")
+    assert check(tmp_path, text).errors == [
+        "t.yaml:7 hyperparams.x: Grid needs a finite space; give this range a step "
+        "or a list of values, or use Random"
+    ]
+    stepped = text.replace("{range: [0.0, 1.0]}", "{range: [0.0, 1.0], step: 0.25}")
+    assert check(tmp_path, stepped).errors == []
+
+
+def test_unknown_algorithm_name_warns_with_the_closest(tmp_path: Path) -> None:
+    text = BASE.replace("{name: Random, seed: 1}", "{name: Randm}")
+    assert check(tmp_path, text).warnings == [
+        "t.yaml:3 algorithm.name: Randm is not a built-in algorithm; did you mean "
+        "Random? it must be an installed plugin"
+    ]
+    plugin = BASE.replace("{name: Random, seed: 1}", "{name: tpe}")
+    assert check(tmp_path, plugin).warnings == []

@@ -8,11 +8,13 @@ and other tools: a misspelt key is an error that names the closest known one.
 
 from __future__ import annotations
 
+import difflib
 import re
 import shlex
 from pathlib import Path
 from typing import Any
 
+from hpotui.algorithms.registry import builtin_names
 from hpotui.durations import parse_duration
 from hpotui.experiment.model import (
     AlgorithmSpec,
@@ -52,6 +54,8 @@ def experiment_from_friendly(
     extras = check_trial_settings(ck, data)
     if algorithm and hyperparams is not None:
         _check_resource_name(ck, algorithm, hyperparams)
+        paths = [("hyperparams", hp.name) for hp in hyperparams]
+        check_algorithm_fits(ck, algorithm, hyperparams, ("algorithm", "name"), paths)
     if ck.report.errors:
         return None
     return Experiment(
@@ -182,6 +186,38 @@ def _check_resource_name(
             f"{resource['name']} is also a hyperparameter; Hyperband sets it itself, "
             "so remove it from hyperparams",
         )
+
+
+# Algorithms WML-A lists that may be added here later or by a plugin of that name.
+_WMLA_ALGORITHMS = ("Random", "TPE", "Bayesian", "Hyperband", "ExperimentGridSearch")
+
+
+def check_algorithm_fits(
+    ck: Checker,
+    algorithm: AlgorithmSpec,
+    hyperparams: list[HyperParam],
+    name_path: PathT,
+    param_paths: list[PathT],
+) -> None:
+    """Warn of an unknown algorithm name; refuse a grid over a continuous range."""
+    known = list(dict.fromkeys([*builtin_names(), *_WMLA_ALGORITHMS]))
+    if algorithm.name.lower() not in {name.lower() for name in known}:
+        close = difflib.get_close_matches(algorithm.name, known, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}? " if close else ""
+        ck.warn(
+            name_path,
+            f"{algorithm.name} is not a built-in algorithm; {hint}it must be an "
+            "installed plugin",
+        )
+    if algorithm.name.lower() != "grid":
+        return
+    for hp, path in zip(hyperparams, param_paths, strict=True):
+        if hp.to_param().n_values is None:
+            ck.error(
+                path,
+                "Grid needs a finite space; give this range a step or a list of "
+                "values, or use Random",
+            )
 
 
 def _limits(ck: Checker, value: Any) -> Limits | None:

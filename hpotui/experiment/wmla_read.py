@@ -8,7 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hpotui.experiment.friendly import check_resource, parse_run_time
+from hpotui.experiment.friendly import (
+    check_algorithm_fits,
+    check_resource,
+    parse_run_time,
+)
 from hpotui.experiment.model import (
     AlgorithmSpec,
     Experiment,
@@ -63,6 +67,9 @@ def experiment_from_wmla(
     rows = _rows(ck, data.get("experiments"), algorithm)
     if "experiments" not in data and params == [] and algorithm is not None:
         ck.error(("hyperParams",), "no hyperparameters; give at least one")
+    if algorithm is not None and params:
+        paths = [("hyperParams", index) for index in range(len(params))]
+        check_algorithm_fits(ck, algorithm, params, ("algoDef", "algorithm"), paths)
     if ck.report.errors or model is None or algorithm is None:
         return None
     return Experiment(
