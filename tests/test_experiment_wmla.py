@@ -118,7 +118,7 @@ def test_friendly_sample_converts_to_a_request() -> None:
         "algoDef": {
             "algorithm": "Random",
             "maxRunTime": 10,
-            "maxJobNum": 16,
+            "maxJobNum": 12,
             "maxParalleJobNum": 2,
             "objectiveMetric": "loss",
             "objective": "minimize",
