@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from hpotui.algorithms.registry import create_algorithm
 from hpotui.errors import ExperimentFileError
 from hpotui.experiment import load_experiment, load_experiment_text
 from hpotui.experiment.loader import check_text
@@ -353,3 +354,13 @@ def test_plugin_options_reach_the_algorithm(tmp_path: Path) -> None:
         "t.yaml:3 algorithm.options.eta: set eta in its own place, not under "
         in (check(tmp_path, reserved).errors[0])
     )
+
+
+def test_explicit_list_reaches_the_algorithm() -> None:
+    exp = load_experiment(SAMPLES / "digits_explicit.yaml")
+    algorithm = create_algorithm(
+        exp.algorithm.name, exp.search_space(), options=exp.algorithm_options()
+    )
+    rows = [s.params for s in algorithm.suggest(5, [], [])]
+    assert rows == [dict(row) for row in exp.experiments]
+    assert rows[1] == {"learning_rate": 0.01, "hidden_units": 32, "activation": "tanh"}
