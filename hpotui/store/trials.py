@@ -68,6 +68,24 @@ class TrialQueries(StoreBase):
                 ),
             )
 
+    def set_trial_pid(self, experiment: str, trial_id: int, pid: int) -> None:
+        """Note the trial's process id, so a later engine can end an orphan."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE trials SET pid = ? WHERE experiment = ? AND id = ?",
+                (pid, experiment, trial_id),
+            )
+
+    def running_processes(self, experiment: str) -> list[tuple[int, int, Path]]:
+        """``(trial id, pid, folder)`` of trials recorded RUNNING with a process."""
+        rows = self._all(
+            "SELECT id, pid, workdir FROM trials WHERE experiment = ? AND state = ? "
+            "AND pid IS NOT NULL AND workdir IS NOT NULL",
+            experiment,
+            TrialState.RUNNING.value,
+        )
+        return [(int(row[0]), int(row[1]), Path(row[2])) for row in rows]
+
     def end_trial(
         self,
         experiment: str,
