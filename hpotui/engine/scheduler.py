@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hpotui.algorithms import Suggestion, create_algorithm
+from hpotui.durations import format_duration
 from hpotui.engine import events as ev
 from hpotui.engine.executor import Executor
 from hpotui.engine.history import loss_curve
@@ -195,7 +196,7 @@ class Scheduler:
                 await self._end_all()
                 return self._halt.state, self._halt.reason
             if self._out_of_time():
-                limit = _short_duration(self.experiment.limits.max_run_time or 0)
+                limit = format_duration(self.experiment.limits.max_run_time or 0)
                 reason = f"max_run_time of {limit} reached"
                 self._halt = _Halt(
                     TrialState.STOPPED, reason, ExperimentState.FINISHED, reason
@@ -389,11 +390,3 @@ class Scheduler:
             trial.params,
             None if best is None else f"{best[1]} (trial {best[0]})",
         )
-
-
-def _short_duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m {secs:02d}s"
-    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
