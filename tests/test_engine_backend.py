@@ -49,7 +49,10 @@ async def test_events_replay_then_follow_live_and_stop_trial(tmp_path: Path) -> 
 
     follower = asyncio.ensure_future(follow())
     await _until(
-        lambda: any(isinstance(e, ev.TrialMetrics) and e.trial_id == 1 for e in seen)
+        lambda: (
+            {(e.kind, getattr(e, "trial_id", None)) for e in seen}
+            >= {("trial_ended", 0), ("trial_metrics", 1)}
+        )
     )
     log = await backend.trial_log(name, 0)
     await backend.stop_trial(name, 1)

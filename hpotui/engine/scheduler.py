@@ -14,11 +14,11 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from hpotui.algorithms import Suggestion, create_algorithm
 from hpotui.durations import format_duration
 from hpotui.engine import events as ev
+from hpotui.engine.control import Halt, RunResult, SchedulerControls
 from hpotui.engine.executor import Executor
 from hpotui.engine.history import loss_curve
 from hpotui.engine.ledger import Ledger
@@ -37,29 +37,8 @@ Listener = Callable[[ev.Event], None]
 POLL_SECONDS = 0.5
 """How often running trials are read for live metrics and the store for requests."""
 
-_INTERRUPTED = "engine interrupted while the trial ran; resume re-runs it"
 
-
-@dataclass(frozen=True)
-class RunResult:
-    """How a session of the engine ended."""
-
-    name: str
-    state: ExperimentState
-    reason: str | None
-    interrupted: bool = False
-
-
-@dataclass(frozen=True)
-class _Halt:
-    trial_state: TrialState
-    trial_reason: str
-    state: ExperimentState
-    reason: str
-    interrupted: bool = False
-
-
-class Scheduler:
+class Scheduler(SchedulerControls):
     """Runs one experiment until its limits, exhaustion, a stop or an interrupt.
 
     Args:
@@ -97,7 +76,7 @@ class Scheduler:
         )
         self.rule = create_stopping_rule(experiment.early_stopping)
         self.launcher = TrialLauncher(experiment, store, executor, self._emit)
-        self._halt: _Halt | None = None
+        self._halt: Halt | None = None
         self._pending: list[ev.Event] = []
         self._saved_state: dict | None = None
         self._clock_start = time.monotonic()
@@ -105,57 +84,6 @@ class Scheduler:
         self._next_poll = 0.0
         self._next_beat = 0.0
         self._next_request_check = 0.0
-
-    # -- control, from this process -------------------------------------------
-
-    def stop(self, reason: str = "stopped by user") -> None:
-        """End the experiment STOPPED; running trials are terminated as STOPPED."""
-        self._halt = self._halt or _Halt(
-            TrialState.STOPPED, reason, ExperimentState.STOPPED, reason
-        )
-
-    def interrupt(self) -> None:
-        """End now, leaving the experiment resumable: running trials re-run later."""
-        reason = f"interrupted; `hpotui resume {self.name}` continues it"
-        self._halt = _Halt(
-            TrialState.INTERRUPTED,
-            _INTERRUPTED,
-            ExperimentState.STOPPED,
-            reason,
-            interrupted=True,
-        )
-
-    def stop_trial(self, trial_id: int, reason: str = "stopped by user") -> None:
-        """Terminate one running trial (STOPPED), or drop a queued one."""
-        active = self.launcher.active.get(trial_id)
-        if active is not None:
-            active.terminate(TrialState.STOPPED, reason)
-            return
-        for queued in list(self.ledger.queued):
-            if queued.id == trial_id:
-                self.ledger.queued.remove(queued)
-                self.store.end_trial(
-                    self.name, trial_id, TrialState.STOPPED, reason=reason
-                )
-                self._emit(
-                    ev.TrialEnded(
-                        self.name, trial_id, TrialState.STOPPED, reason=reason
-                    )
-                )
-
-    def retry_failed(self) -> int:
-        """Queue every failed trial again under a new id; returns how many."""
-        failed = sorted(self.ledger.failed.values(), key=lambda trial: trial.id)
-        for trial in failed:
-            self.ledger.supersede(trial.id)
-            new_id = self.store.add_trial(
-                self.name, trial.params, trial.extra, trial.meta, retry_of=trial.id
-            )
-            self.ledger.counted += 1
-            queued = self.store.trial(self.name, new_id)
-            assert queued is not None
-            self.ledger.queued.append(queued)
-        return len(failed)
 
     def unflushed(self) -> list[ev.Event]:
         """Events sent to listeners but not yet in the store."""
@@ -198,7 +126,7 @@ class Scheduler:
             if self._out_of_time():
                 limit = format_duration(self.experiment.limits.max_run_time or 0)
                 reason = f"max_run_time of {limit} reached"
-                self._halt = _Halt(
+                self._halt = Halt(
                     TrialState.STOPPED, reason, ExperimentState.FINISHED, reason
                 )
                 await self._end_all()
@@ -313,15 +241,6 @@ class Scheduler:
             self._next_request_check = now + self.poll_seconds
             for request in self.store.take_requests(self.name):
                 self._obey(request.kind, request.trial_id)
-
-    def _obey(self, kind: str, trial_id: int | None) -> None:
-        logger.info("request %s for %s (trial %s)", kind, self.name, trial_id)
-        if kind == "stop":
-            self.stop()
-        elif kind == "stop_trial" and trial_id is not None:
-            self.stop_trial(trial_id)
-        elif kind == "retry_failed":
-            self.retry_failed()
 
     def _natural_end(self, reason: str) -> tuple[ExperimentState, str]:
         if self.ledger.succeeded == 0:
