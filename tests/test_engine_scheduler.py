@@ -132,6 +132,28 @@ async def test_every_failure_is_recorded_and_all_failed_fails(tmp_path: Path) ->
     assert store.summary("exp").failed == 3
 
 
+async def test_without_a_job_limit_constant_failure_ends_the_search(
+    tmp_path: Path,
+) -> None:
+    exp = experiment(
+        tmp_path,
+        "sys.exit(1)",
+        algorithm={"name": "Random", "seed": 2},
+        limits={"max_jobs": -1, "max_parallel_jobs": 4},
+        hyperparams={"x": {"range": [0.0, 1.0]}},
+    )
+    store = open_store(tmp_path / "ws")
+    result, _ = await _run(store, exp)
+    assert (result.state, result.reason) == (
+        ExperimentState.FAILED,
+        "no successful trials",
+    )
+    # the trials still running when the 20th failure came in end as well
+    states = [t.state for t in store.trials("exp")]
+    assert states.count(TrialState.FAILED) >= 20 and len(states) <= 23
+    assert TrialState.RUNNING not in states
+
+
 async def test_failures_do_not_stop_the_search_or_become_best(tmp_path: Path) -> None:
     exp = experiment(
         tmp_path,

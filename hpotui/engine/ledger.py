@@ -34,6 +34,7 @@ class Ledger:
         self.queued: list[TrialRecord] = []
         self.counted = 0
         self.succeeded = 0
+        self.failed_in_a_row = 0
         self.failed: dict[int, TrialRecord] = {}
         self.best: tuple[int, float] | None = None
         self.loss_curves: dict[int, Curve] = {}
@@ -67,9 +68,11 @@ class Ledger:
         else:
             bisect.insort(self.history, seen, key=lambda item: item.trial_id)
         if trial.state is TrialState.FAILED:
+            self.failed_in_a_row += 1
             self.failed[trial.id] = trial
             self.loss_curves.pop(trial.id, None)
             return False
+        self.failed_in_a_row = 0
         self.loss_curves[trial.id] = list(seen.steps)
         if seen.succeeded:
             self.succeeded += 1

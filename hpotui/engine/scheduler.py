@@ -37,6 +37,9 @@ Listener = Callable[[ev.Event], None]
 POLL_SECONDS = 0.5
 """How often running trials are read for live metrics and the store for requests."""
 
+FAILURES_WITHOUT_LIMIT = 20
+"""With ``max_jobs: -1``, this many failures and no success end the experiment."""
+
 
 class Scheduler(SchedulerControls):
     """Runs one experiment until its limits, exhaustion, a stop or an interrupt.
@@ -131,6 +134,15 @@ class Scheduler(SchedulerControls):
                 )
                 await self._end_all()
                 return self._natural_end(reason)
+            if self._hopeless():
+                why = f"the first {FAILURES_WITHOUT_LIMIT} trials all failed"
+                self._halt = Halt(
+                    TrialState.STOPPED,
+                    why,
+                    ExperimentState.FAILED,
+                    "no successful trials",
+                )
+                continue
             more = await self._fill_slots()
             if not self.launcher.active:
                 if self.ledger.budget == 0:
@@ -241,6 +253,18 @@ class Scheduler(SchedulerControls):
             self._next_request_check = now + self.poll_seconds
             for request in self.store.take_requests(self.name):
                 self._obey(request.kind, request.trial_id)
+
+    def _hopeless(self) -> bool:
+        """Whether an experiment without a max_jobs limit only ever fails.
+
+        Without this, a training script that always crashes would start trials
+        forever; with a limit the limit ends it.
+        """
+        return (
+            self.ledger.budget is None
+            and self.ledger.succeeded == 0
+            and self.ledger.failed_in_a_row >= FAILURES_WITHOUT_LIMIT
+        )
 
     def _natural_end(self, reason: str) -> tuple[ExperimentState, str]:
         if self.ledger.succeeded == 0:
