@@ -65,7 +65,8 @@ def _multipart(request: httpx.Request) -> dict[str, tuple[str | None, bytes]]:
 async def test_submit_sends_data_and_packed_model_folder(
     tmp_path: Path, answer: str
 ) -> None:
-    server = ScriptedServer().on("POST", api("/hypersearch"), json_reply(fixture(answer)))
+    reply = json_reply(fixture(answer))
+    server = ScriptedServer().on("POST", api("/hypersearch"), reply)
     backend = make_backend(server, tmp_path)
     folder = tmp_path / "pytorch_hpo"
     (folder / "__pycache__").mkdir(parents=True)
@@ -80,7 +81,8 @@ async def test_submit_sends_data_and_packed_model_folder(
     filename, archive = parts["file"]
     assert filename == "pytorch_hpo.modelDir.tar" and archive[:2] == b"\x1f\x8b"
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        assert sorted(tar.getnames()) == ["pytorch_hpo", "pytorch_hpo/pytorch_mnist_HPO.py"]
+        names = sorted(tar.getnames())
+    assert names == ["pytorch_hpo", "pytorch_hpo/pytorch_mnist_HPO.py"]
     record = backend.book.get("lab", name)
     assert record is not None and record.metric == "loss" and record.max_jobs == 4
     await backend.close()
@@ -193,8 +195,9 @@ async def test_trial_log_reads_both_generations(
 
 async def test_algorithms_list_get_install_delete(tmp_path: Path) -> None:
     plugin = fixture("algorithm_descriptor_plugin.json")
+    listing = json_reply(fixture("algorithm_list_all.json"))
     server = ScriptedServer().on(
-        "GET", api("/hypersearch/algorithm"), json_reply(fixture("algorithm_list_all.json"))
+        "GET", api("/hypersearch/algorithm"), listing
     ).on(
         "GET", api(f"/hypersearch/algorithm/{plugin['name']}"), json_reply(plugin)
     ).on(
