@@ -152,6 +152,10 @@ class Scheduler:
             self.ledger.queued.append(queued)
         return len(failed)
 
+    def unflushed(self) -> list[ev.Event]:
+        """Events sent to listeners but not yet in the store."""
+        return list(self._pending)
+
     # -- the loop ---------------------------------------------------------------
 
     async def run(self) -> RunResult:
