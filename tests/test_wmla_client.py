@@ -237,3 +237,25 @@ def test_steady_polls_emit_nothing_and_slow_down() -> None:
     assert waits[0] == 3.0 and waits[-1] == 30.0
     assert pacer.next_wait(True, False) == 2.0
     assert pacer.next_wait(False, True) == 2.0
+
+
+async def test_submit_of_an_experiment_converts_and_records_its_types(
+    tmp_path: Path,
+) -> None:
+    from hpotui.experiment.loader import load_experiment
+
+    samples = Path(__file__).resolve().parents[1] / "sample_experiments"
+    experiment = load_experiment(samples / "digits_wmla_request.json")
+    reply = json_reply(fixture("hpo_submit_response.json"))
+    server = ScriptedServer().on("POST", api("/hypersearch"), reply)
+    backend = make_backend(server, tmp_path)
+    name = await backend.submit(experiment)
+    sent = json.loads(_multipart(server.requests[0])["data"][1])
+    assert sent["algoDef"]["objectiveMetric"] == "loss"
+    assert {hp["name"] for hp in sent["hyperParams"]} == {
+        "learning_rate", "hidden_units", "activation"
+    }
+    assert _multipart(server.requests[0])["file"][0] == "digits_mlp.modelDir.tar"
+    record = backend.book.get("lab", name)
+    assert record is not None and record.param_types["hidden_units"] == "int"
+    await backend.close()
