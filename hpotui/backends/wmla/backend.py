@@ -231,14 +231,20 @@ class WmlaBackend(ExecFiles, Backend):
             return None
         return AlgorithmInfo(str(body.get("name", name)), str(body.get("type")), body)
 
-    async def install_algorithm(self, name: str, folder: Path) -> None:
+    async def install_algorithm(
+        self, name: str, folder: Path, log_level: str | None = None
+    ) -> None:
+        """Upload ``folder`` (with optimizer.py at its root) as the plugin ``name``."""
         if not (folder / "optimizer.py").is_file():
             raise RemoteError(
                 f"{folder} has no optimizer.py; a plugin folder holds optimizer.py "
                 "with a PluginOptimizer class."
             )
         archive = pack_folder(folder, ".tar", flatten=True)
-        upload = MultipartUpload({"name": name}, archive, f"{name}.tar")
+        data = {"name": name} if log_level is None else {
+            "name": name, "logLevel": log_level.upper()
+        }
+        upload = MultipartUpload(data, archive, f"{name}.tar")
         try:
             await self.http.send("POST", "/hypersearch/algorithm/install", files=upload)
         finally:
