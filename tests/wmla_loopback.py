@@ -88,12 +88,18 @@ def app() -> Starlette:
 
 
 @contextmanager
-def serving(**ssl_options: Any) -> Iterator[int]:
-    """Run the fixture server on a free loopback port; yields the port."""
+def serving(served: Any = None, **ssl_options: Any) -> Iterator[int]:
+    """Run an ASGI app (the fixture server by default) on a free loopback port.
+
+    Yields the port.
+    """
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app(), log_level="warning", lifespan="off", **ssl_options)
+    lifespan = "off" if served is None else "on"
+    config = uvicorn.Config(
+        served or app(), log_level="warning", lifespan=lifespan, **ssl_options
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
     thread.start()

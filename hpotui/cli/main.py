@@ -17,6 +17,7 @@ _VERB_MODULES = [
     # each module defines `commands: list[click.Command]`
     "hpotui.cli.validate",
     "hpotui.cli.remote",
+    "hpotui.cli.serve",
     "hpotui.cli.algorithms",
 ]
 

@@ -1,0 +1,157 @@
+"""``hpotui serve`` end to end over loopback, driven by the real WML-A client."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import httpx
+import pytest
+from wmla_helpers import fixture
+from wmla_loopback import serving
+
+from hpotui.backends.profiles import Profile
+from hpotui.backends.wmla import WmlaBackend
+from hpotui.backends.wmla.book import TaskBook
+from hpotui.backends.wmla.errors import RemoteRefusedError
+from hpotui.server.app import API, create_app
+from hpotui.server.users import add_user
+from hpotui.states import ExperimentState, TrialState
+
+TRAIN = textwrap.dedent(
+    """
+    import json, os, sys, time
+    config = json.load(open("config.json"))
+    if "--sleep" in sys.argv:
+        time.sleep(float(sys.argv[sys.argv.index("--sleep") + 1]))
+    loss = (config["learning_rate"] - 0.05) ** 2
+    print("trained with", config["learning_rate"], "loss", loss, flush=True)
+    path = os.path.join(os.environ["RESULT_DIR"], "val_dict_list.json")
+    json.dump([{"steps": 1, "loss": loss}], open(path, "w"))
+    """
+)
+
+
+@pytest.fixture(autouse=True)
+def _config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HPOTUI_CONFIG_DIR", str(tmp_path / "config"))
+
+
+def _model(tmp_path: Path) -> Path:
+    folder = tmp_path / "toy"
+    folder.mkdir()
+    (folder / "train.py").write_text(TRAIN)
+    return folder
+
+
+def _request(extra_args: str = "", jobs: int = 4) -> dict:
+    body = fixture("request_hpo_random.json")
+    body["modelSpec"]["args"] = (
+        f"--exec-start PyTorch --model-main train.py --model-dir toy {extra_args}"
+    ).strip()
+    body["algoDef"].update(maxJobNum=jobs, maxParalleJobNum=2)
+    body["algoDef"]["algoParams"] = [{"name": "RandomSeed", "value": "3"}]
+    return body
+
+
+def _client(port: int, user: str, tmp_path: Path) -> WmlaBackend:
+    profile = Profile(
+        name=user, url=f"http://127.0.0.1:{port}{API}", user=user, auth="token",
+        poll_interval=0.5,
+    )
+    return WmlaBackend(
+        profile, f"{user}-pw", book=TaskBook(tmp_path / f"{user}.json"),
+        fastest_poll=0.1,
+    )
+
+
+async def _follow(client: WmlaBackend, name: str) -> list:
+    return [event async for event in client.events(name)]
+
+
+async def test_submit_follow_logs_download_stop_isolate_delete(tmp_path: Path) -> None:
+    users = tmp_path / "users.json"
+    add_user(users, "alice", "alice-pw")
+    add_user(users, "bob", "bob-pw")
+    app = create_app(tmp_path / "server", users)
+    model = _model(tmp_path)
+    with serving(app) as port:
+        alice, bob = _client(port, "alice", tmp_path), _client(port, "bob", tmp_path)
+        await alice.log_on()
+        await bob.log_on()
+
+        name = await alice.submit_request(_request(), model)
+        assert name.startswith("alice-hpo-") and len(name.split("-")[-1]) == 16
+        await _follow(alice, name)
+        detail = await alice.get_experiment(name)
+        assert detail.summary.state is ExperimentState.FINISHED
+        assert [t.state for t in detail.trials] == [TrialState.FINISHED] * 4
+        for trial in detail.trials:
+            expected = (trial.params["learning_rate"] - 0.05) ** 2
+            assert trial.value == pytest.approx(expected)
+        assert detail.summary.best_value == min(t.value for t in detail.trials)
+
+        log = await alice.trial_log(name, 2)
+        assert any(line.startswith("trained with") for line in log.lines)
+        folder = await alice.download_results(name, 2, tmp_path / "results")
+        records = json.loads(next(folder.rglob("val_dict_list.json")).read_text())
+        assert records[0]["loss"] == pytest.approx(detail.trials[2].value)
+
+        slow = await alice.submit_request(_request("--sleep 30", jobs=2), model)
+        assert await bob.list_experiments() == []
+        with pytest.raises(RemoteRefusedError) as hidden:
+            await bob.stop(slow)
+        assert hidden.value.status == 404
+        await alice.stop(slow)
+        await _follow(alice, slow)
+        stopped = await alice.get_experiment(slow)
+        assert stopped.summary.state is ExperimentState.STOPPED
+
+        await alice.delete(name)
+        names = [s.name for s in await alice.list_experiments()]
+        assert names == [slow]
+        await alice.close()
+        await bob.close()
+
+
+async def test_wmla_notebook_requests_get_fixture_shaped_answers(
+    tmp_path: Path,
+) -> None:
+    users = tmp_path / "users.json"
+    add_user(users, "Admin", "pw")
+    app = create_app(tmp_path / "server", users, max_upload=4096)
+    model = _model(tmp_path)
+    archive = tmp_path / "toy.modelDir.tar"
+    import tarfile
+
+    with tarfile.open(archive, "w:gz") as bundle:
+        bundle.add(model, arcname="toy")
+    with serving(app) as port:
+        base = f"http://127.0.0.1:{port}{API}"
+        auth = ("Admin", "pw")
+        async with httpx.AsyncClient(auth=auth, timeout=30) as http:
+            sent = await http.post(
+                f"{base}/hypersearch",
+                files={"data": (None, json.dumps(_request(jobs=2))),
+                       "file": ("toy.modelDir.tar", archive.open("rb"))},
+            )
+            assert sent.status_code == 200, sent.text
+            name = sent.json()
+            assert isinstance(name, str)
+            task = (await http.get(f"{base}/hypersearch/{name}")).json()
+            assert set(fixture("hpo_task_running.json")) - {"best"} <= set(task)
+            assert task["progress"].endswith("/2")
+            assert len(task["createtime"]) == 19
+            unknown = await http.get(f"{base}/hypersearch/Admin-hpo-1")
+            assert unknown.status_code == 404
+            assert unknown.text.startswith("Error 404: ")
+            big = await http.post(
+                f"{base}/hypersearch",
+                files={"data": (None, "{}"), "file": ("x.tar", b"0" * 5000)},
+            )
+            assert big.status_code == 413
+            denied = await http.get(f"{base}/hypersearch", auth=("Admin", "wrong"))
+            assert denied.status_code == 401
+            algos = (await http.get(f"{base}/hypersearch/algorithm")).json()
+            assert {"name": "Random", "type": "BUILD_IN", "remoteExec": False} in algos
