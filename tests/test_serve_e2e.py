@@ -11,6 +11,7 @@ import pytest
 from wmla_helpers import fixture
 from wmla_loopback import serving
 
+from hpotui.algorithms.registry import builtin_names
 from hpotui.backends.profiles import Profile
 from hpotui.backends.wmla import WmlaBackend
 from hpotui.backends.wmla.book import TaskBook
@@ -155,3 +156,35 @@ async def test_wmla_notebook_requests_get_fixture_shaped_answers(
             assert denied.status_code == 401
             algos = (await http.get(f"{base}/hypersearch/algorithm")).json()
             assert {"name": "Random", "type": "BUILD_IN", "remoteExec": False} in algos
+
+
+@pytest.mark.parametrize(
+    "request_file",
+    ["request_hpo_random.json", "request_hpo_grid.json",
+     "request_hpo_xgboost_power_step.json", "request_hpo_hyperband.json",
+     "request_hpo_plugin.json"],
+)
+async def test_notebook_request_fixtures_are_accepted_or_refused_clearly(
+    tmp_path: Path, request_file: str
+) -> None:
+    users = tmp_path / "users.json"
+    add_user(users, "Admin", "pw")
+    model = _model(tmp_path)
+    body = fixture(request_file)
+    body["modelSpec"]["args"] = "--exec-start PyTorch --model-main train.py"
+    body["algoDef"]["maxJobNum"] = 1
+    with serving(create_app(tmp_path / "server", users)) as port:
+        client = _client(port, "Admin", tmp_path)
+        client.credentials.password = "pw"
+        try:
+            name = await client.submit_request(body, model)
+        except RemoteRefusedError as err:
+            assert err.status == 400 and err.excerpt.startswith("Error 400: ")
+            assert body["algoDef"]["algorithm"] not in builtin_names()
+            assert "unknown search algorithm" in err.excerpt
+        else:
+            assert body["algoDef"]["algorithm"] in builtin_names()
+            task = await client.get_experiment(name)
+            assert task.summary.name == name and task.summary.max_jobs == 1
+        finally:
+            await client.close()

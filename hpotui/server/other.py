@@ -41,6 +41,11 @@ def _descriptors(request: Request, user: str) -> list[dict]:
     return built_in + [p.descriptor() for p in _plugins(request, user).installed()]
 
 
+def algorithm_names(request: Request, user: str) -> list[str]:
+    """Every algorithm ``user`` may name: the built-ins and their plugins."""
+    return [row["name"] for row in _descriptors(request, user)]
+
+
 async def list_algorithms(request: Request) -> Response:
     user = current_user(request)
     wanted = request.query_params.get("type")

@@ -49,6 +49,7 @@ async def submit(request: Request) -> Response:
             archive = await save_file_part(form, scratch)
         if archive is None:
             raise Refusal(400, "the multipart part file (the model tar) is missing")
+        _check_algorithm(request, user, data)
         name = new_task_name(user)
         target = tenants.upload_dir(user, name)
         try:
@@ -61,6 +62,19 @@ async def submit(request: Request) -> Response:
         tenants.discard(scratch)
     logger.info("%s submitted %s", user, name)
     return json_answer(name)
+
+
+def _check_algorithm(request: Request, user: str, data: dict) -> None:
+    """Refuse an algorithm that is neither built in nor one of the user's plugins."""
+    from hpotui.server.other import algorithm_names
+
+    algo = data.get("algoDef")
+    wanted = algo.get("algorithm") if isinstance(algo, dict) else None
+    known = algorithm_names(request, user)
+    if isinstance(wanted, str) and wanted.lower() not in {n.lower() for n in known}:
+        raise Refusal(
+            400, f"unknown search algorithm {wanted}; available: {', '.join(known)}"
+        )
 
 
 async def _start(
