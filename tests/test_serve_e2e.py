@@ -188,3 +188,47 @@ async def test_notebook_request_fixtures_are_accepted_or_refused_clearly(
             assert task.summary.name == name and task.summary.max_jobs == 1
         finally:
             await client.close()
+
+
+async def test_plugin_install_is_per_user(tmp_path: Path) -> None:
+    users = tmp_path / "users.json"
+    add_user(users, "alice", "alice-pw")
+    add_user(users, "bob", "bob-pw")
+    plugin = Path(__file__).resolve().parents[1] / "sample_experiments" / "plugins"
+    with serving(create_app(tmp_path / "server", users)) as port:
+        alice, bob = _client(port, "alice", tmp_path), _client(port, "bob", tmp_path)
+        await alice.install_algorithm("myrandom", plugin / "random", "debug")
+        mine = await alice.get_algorithm("myrandom")
+        assert mine is not None and mine.type == "USER_PLUGIN"
+        assert mine.details["logLevel"] == "DEBUG"
+        assert await bob.get_algorithm("myrandom") is None
+        assert "myrandom" not in [a.name for a in await bob.list_algorithms()]
+        gone = "HTTP 404: Error 404: no plugin named .myrandom."
+        with pytest.raises(RemoteRefusedError, match=gone):
+            await bob.delete_algorithm("myrandom")
+        await alice.delete_algorithm("myrandom")
+        assert await alice.get_algorithm("myrandom") is None
+        await alice.close()
+        await bob.close()
+
+
+def test_users_add_reads_stdin_and_serve_needs_accounts(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from hpotui.cli.main import _register_verbs, cli
+    from hpotui.server.users import Accounts
+
+    _register_verbs()
+    users = tmp_path / "users.json"
+    added = CliRunner().invoke(
+        cli, ["users", "add", "carol", "--users", str(users)], input="c-pw\n"
+    )
+    assert added.exit_code == 0, added.output
+    assert "c-pw" not in users.read_text()
+    assert Accounts(users).check_password("carol", "c-pw")
+    assert not Accounts(users).check_password("carol", "C-pw")
+    bad = CliRunner().invoke(cli, ["users", "add", "a-b", "--users", str(users)],
+                             input="x\n")
+    assert "not allowed" in str(bad.exception)
+    missing = CliRunner().invoke(cli, ["serve", "--users", str(tmp_path / "none")])
+    assert "hpotui users add NAME" in str(missing.exception)
