@@ -15,12 +15,13 @@ WORKSPACE_ENV = "HPOTUI_HOME"
 """Environment variable naming the workspace when ``--workspace`` is not given."""
 
 
-def workspace_dir(override: str | Path | None = None) -> Path:
-    """The workspace folder, created if missing.
+def workspace_dir(override: str | Path | None = None, *, create: bool = True) -> Path:
+    """The workspace folder.
 
     Args:
         override: A folder given on the command line (``--workspace``); wins over
             ``HPOTUI_HOME``, which wins over the per-user data folder.
+        create: Create the folder when it is missing; pass False to only look.
 
     Returns:
         The absolute path of the workspace.
@@ -28,10 +29,11 @@ def workspace_dir(override: str | Path | None = None) -> Path:
     chosen = override or os.environ.get(WORKSPACE_ENV)
     path = Path(chosen) if chosen else Path(platformdirs.user_data_dir("hpotui"))
     path = path.expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def plugins_dir(workspace: str | Path | None = None) -> Path:
+def plugins_dir(workspace: str | Path | None = None, *, create: bool = True) -> Path:
     """The folder holding installed algorithm plugins, one subfolder each."""
-    return workspace_dir(workspace) / "plugins"
+    return workspace_dir(workspace, create=create) / "plugins"

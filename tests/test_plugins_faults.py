@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,12 +11,14 @@ from pathlib import Path
 import pytest
 from _plugin_kit import PluginKit, finished, open_kit
 
-from hpotui.errors import AlgorithmError, PluginError
+from hpotui.errors import AlgorithmError, ExperimentFileError, PluginError
 
 # One plugin whose misbehaviour is chosen by the ``mode`` option.
 FAULTY = """
 import os
 import signal
+import shutil
+import sys
 import time
 
 from plugins.core.base_plugin_opt import BasePluginOptimizer
@@ -199,3 +203,35 @@ def test_a_plugin_that_cannot_be_imported_says_why(kit: PluginKit) -> None:
         "plugin optimizer.py could not be loaded: ModuleNotFoundError: No module "
         "named 'not_a_module_anywhere'; fix the plugin or install what it imports"
     )
+
+
+def test_a_bad_timeout_option_names_the_option(kit: PluginKit) -> None:
+    kit.install_source("faulty", FAULTY)
+    with pytest.raises(ExperimentFileError) as caught:
+        kit.build("faulty", options={"mode": "ok", "plugin_timeout": "soon"})
+    assert caught.value.message == (
+        "algorithm.options.plugin_timeout: 'soon' is not a positive number of "
+        "seconds; give e.g. 60"
+    )
+
+
+def test_the_interpreter_given_at_install_runs_the_plugin(kit: PluginKit) -> None:
+    folder = kit.install_source("faulty", FAULTY)
+    kit.registry.install(folder, "chosen", python=sys.executable)
+    assert len(kit.build("chosen", options={"mode": "ok"}).suggest(2, [], [])) == 2
+
+    kit.registry.install(folder, "missing", python=str(kit.root / "no-python"))
+    with pytest.raises(PluginError) as caught:
+        kit.build("missing", options={"mode": "ok"}).suggest(2, [], [])
+    assert caught.value.message.startswith(
+        f"cannot start the plugin with {kit.root / 'no-python'} "
+    )
+
+
+def test_a_plugin_folder_removed_under_an_experiment_is_a_clear_error(
+    kit: PluginKit,
+) -> None:
+    algorithm = _faulty(kit, "ok")
+    shutil.rmtree(kit.plugins_dir / "faulty" / "code")
+    with pytest.raises(PluginError, match="has no optimizer.py any more"):
+        algorithm.suggest(1, [], [])

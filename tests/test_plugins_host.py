@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -170,3 +171,7 @@ def test_close_ends_the_plugin_process(kit: PluginKit) -> None:
     assert process.running
     algorithm.close()
     assert not process.running
+
+
+def test_the_plugins_package_exists_only_inside_plugin_processes() -> None:
+    assert importlib.util.find_spec("plugins") is None

@@ -94,7 +94,8 @@ def _plugin_registry(plugins_dir: Path | None) -> PluginRegistry:
     from hpotui.plugin_host.installed import PluginRegistry
     from hpotui.workspace import plugins_dir as default_plugins_dir
 
-    return PluginRegistry(plugins_dir or default_plugins_dir())
+    # Only looking: an unknown name must not create a workspace as a side effect.
+    return PluginRegistry(plugins_dir or default_plugins_dir(create=False))
 
 
 def _load_builtins() -> None:

@@ -85,7 +85,9 @@ def _refuse_unsupported(exp: Experiment) -> None:
         raise _refuse("early_stopping", "remove it to send this experiment to WML-A")
     resource = exp.algorithm.options.get("resource")
     if resource and resource.get("min", 1) != 1:
-        raise _refuse("algorithm.resource.min", f"{resource['min']} (WML-A starts at 1)")
+        raise _refuse(
+            "algorithm.resource.min", f"{resource['min']} (WML-A starts at 1)"
+        )
 
 
 def _model_spec(exp: Experiment) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from hpotui.algorithms.base import Algorithm, Observation, Suggestion
-from hpotui.errors import PluginError
+from hpotui.errors import ExperimentFileError, PluginError
 from hpotui.plugin_host import wmla_form
 from hpotui.plugin_host.installed import InstalledPlugin
 from hpotui.plugin_host.process import DEFAULT_TIMEOUT, PluginProcess
@@ -56,7 +56,7 @@ class PluginAlgorithm(Algorithm):
         self.plugin = plugin
         self.goal = goal
         plugin_options = dict(self.options)
-        timeout = float(plugin_options.pop(TIMEOUT_OPTION, DEFAULT_TIMEOUT))
+        timeout = _timeout(plugin_options.pop(TIMEOUT_OPTION, DEFAULT_TIMEOUT))
         self.kwargs = wmla_form.algorithm_kwargs(plugin_options, seed)
         self.log_path = log_path or Path(plugin.path).parent / "plugin.log"
         env = {"HPOTUI_PLUGIN_LOG_LEVEL": plugin.log_level or "INFO"}
@@ -75,6 +75,9 @@ class PluginAlgorithm(Algorithm):
         self, n: int, history: Sequence[Observation], running: Sequence[Suggestion]
     ) -> list[Suggestion]:
         """Ask the plugin for up to ``n`` configurations.
+
+        This blocks until the plugin answers (at most ``plugin_timeout`` seconds),
+        so an asyncio caller should run it in a worker thread.
 
         Raises:
             PluginError: The plugin failed; the experiment should end FAILED.
@@ -161,3 +164,16 @@ class PluginAlgorithm(Algorithm):
                 str(self.log_path),
             )
         return {name: config[name] for name in self.space.names}
+
+
+def _timeout(value: Any) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = float("nan")
+    if not seconds > 0:
+        raise ExperimentFileError(
+            f"algorithm.options.{TIMEOUT_OPTION}: {value!r} is not a positive number "
+            "of seconds; give e.g. 60"
+        )
+    return seconds

@@ -73,9 +73,35 @@ class PluginProcess:
 
     def start(self) -> None:
         """Start the child process (the plugin itself is loaded by ``init``)."""
+        if not (self.code_dir / "optimizer.py").is_file():
+            self._failure = PluginError(
+                f"the plugin folder {self.code_dir} has no optimizer.py any more; "
+                "install the plugin again (hpotui algorithms install --replace)"
+            )
+            raise self._failure
+        try:
+            self._proc = self._spawn()
+        except OSError as err:
+            self._failure = PluginError(
+                f"cannot start the plugin with {self.python} (log {self.log_path}): "
+                f"{err.strerror or err}; check the interpreter given at install "
+                "(--python) and that the log folder is writable",
+                str(self.log_path),
+            )
+            raise self._failure from err
+        weakref.finalize(self, _kill_group, self._proc)
+        reader = threading.Thread(
+            target=_read_lines,
+            args=(self._proc.stdout, self._replies),
+            name=f"plugin-reader-{self._proc.pid}",
+            daemon=True,
+        )
+        reader.start()
+
+    def _spawn(self) -> subprocess.Popen[str]:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
-            self._proc = subprocess.Popen(
+            return subprocess.Popen(
                 [self.python, str(RUNNER), str(self.code_dir)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -87,14 +113,6 @@ class PluginProcess:
                 bufsize=1,
                 start_new_session=True,
             )
-        weakref.finalize(self, _kill_group, self._proc)
-        reader = threading.Thread(
-            target=_read_lines,
-            args=(self._proc.stdout, self._replies),
-            name=f"plugin-reader-{self._proc.pid}",
-            daemon=True,
-        )
-        reader.start()
 
     def call(self, op: str, **fields: Any) -> Any:
         """Send one request and wait for its reply.

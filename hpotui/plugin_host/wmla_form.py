@@ -41,6 +41,10 @@ from hpotui.space import ChoiceParam, Param, RangeParam, SearchSpace
 
 def hyper_parameters(space: SearchSpace) -> list[dict[str, Any]]:
     """The search space in WML-A request form, one dict per hyperparameter."""
+    # TODO: share one conversion with the experiment package's WML-A request
+    # writer; it works from the experiment file, while plugins are built from the
+    # search space alone, so this one follows the same field names until both
+    # agree on log ranges (real bounds plus "log" here, WML-A's power there).
     return [
         _range_entry(p) if isinstance(p, RangeParam) else _choice_entry(p)
         for p in space.params

@@ -10,7 +10,10 @@ included. An empty list is returned once the grid has been handed out, which end
 the search. The position in the grid is the saved state.
 """
 
+from __future__ import annotations
+
 import itertools
+from typing import Any
 
 import numpy as np
 from plugins.core.base_plugin_opt import BasePluginOptimizer
@@ -18,7 +21,9 @@ from plugins.core.logger import logger
 
 
 class PluginOptimizer(BasePluginOptimizer):
-    def __init__(self, name, hyper_parameters, **kwargs):
+    def __init__(
+        self, name: str, hyper_parameters: list[dict[str, Any]], **kwargs: str
+    ) -> None:
         super().__init__(name, hyper_parameters, **kwargs)
         points = int(kwargs.get("grid_points", "5"))
         axes = sorted((hp["name"], _axis(hp, points)) for hp in hyper_parameters)
@@ -27,19 +32,21 @@ class PluginOptimizer(BasePluginOptimizer):
         self.position = 0
         logger.info("grid of %d configurations", len(self.grid))
 
-    def search(self, number_samples, last_exp_results=None):
+    def search(
+        self, number_samples: int, last_exp_results: list[dict[str, Any]] | None = None
+    ) -> list[dict[str, Any]]:
         batch = self.grid[self.position : self.position + number_samples]
         self.position += len(batch)
         return [dict(zip(self.names, values, strict=True)) for values in batch]
 
-    def get_state(self):
+    def get_state(self) -> dict[str, Any]:
         return {"position": self.position}
 
-    def set_state(self, state_dict):
+    def set_state(self, state_dict: dict[str, Any]) -> None:
         self.position = state_dict["position"]
 
 
-def _axis(hp, points):
+def _axis(hp: dict[str, Any], points: int) -> list[Any]:
     if hp["type"] == "Discrete":
         for key in ("discreteIntVal", "discreteDbVal", "discreateStrVal"):
             if hp.get(key):

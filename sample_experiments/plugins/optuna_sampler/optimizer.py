@@ -13,10 +13,14 @@ matched by their hyperparameters. The saved state is the list of told results; o
 resume they are added to a fresh study, so the sampler sees the same history.
 """
 
+from __future__ import annotations
+
 import json
+from typing import Any
 
 import optuna
 from optuna.distributions import (
+    BaseDistribution,
     CategoricalDistribution,
     FloatDistribution,
     IntDistribution,
@@ -31,7 +35,9 @@ _STATES = {
 
 
 class PluginOptimizer(BasePluginOptimizer):
-    def __init__(self, name, hyper_parameters, **kwargs):
+    def __init__(
+        self, name: str, hyper_parameters: list[dict[str, Any]], **kwargs: str
+    ) -> None:
         super().__init__(name, hyper_parameters, **kwargs)
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.direction = kwargs.get("direction", "minimize")
@@ -44,7 +50,9 @@ class PluginOptimizer(BasePluginOptimizer):
         self.told = []
         self._start_study()
 
-    def search(self, number_samples, last_exp_results):
+    def search(
+        self, number_samples: int, last_exp_results: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
         for result in last_exp_results:
             self._tell(result)
         configs = []
@@ -54,16 +62,16 @@ class PluginOptimizer(BasePluginOptimizer):
             configs.append(dict(trial.params))
         return configs
 
-    def get_state(self):
+    def get_state(self) -> dict[str, Any]:
         return {"told": self.told}
 
-    def set_state(self, state_dict):
+    def set_state(self, state_dict: dict[str, Any]) -> None:
         self.told = []
         self._start_study()
         for result in state_dict["told"]:
             self._tell(result)
 
-    def _start_study(self):
+    def _start_study(self) -> None:
         sampler_class = getattr(optuna.samplers, self.sampler_name)
         logger.info("Optuna %s(%s)", self.sampler_name, self.sampler_args)
         self.study = optuna.create_study(
@@ -71,7 +79,7 @@ class PluginOptimizer(BasePluginOptimizer):
         )
         self.pending = []
 
-    def _tell(self, result):
+    def _tell(self, result: dict[str, Any]) -> None:
         params = result["hyperParams"]
         state = _STATES.get(result["state"], optuna.trial.TrialState.FAIL)
         value = result["metricVal"]
@@ -98,7 +106,7 @@ class PluginOptimizer(BasePluginOptimizer):
         self.told.append(result)
 
 
-def _distribution(hp):
+def _distribution(hp: dict[str, Any]) -> BaseDistribution:
     if hp["type"] == "Discrete":
         for key in ("discreteIntVal", "discreteDbVal", "discreateStrVal"):
             if hp.get(key):

@@ -9,7 +9,10 @@ generator's state is saved with ``get_state``, so a resumed experiment continues
 the same sequence.
 """
 
+from __future__ import annotations
+
 import math
+from typing import Any
 
 import numpy as np
 from plugins.core.base_plugin_opt import BasePluginOptimizer
@@ -17,31 +20,35 @@ from plugins.core.logger import logger
 
 
 class PluginOptimizer(BasePluginOptimizer):
-    def __init__(self, name, hyper_parameters, **kwargs):
+    def __init__(
+        self, name: str, hyper_parameters: list[dict[str, Any]], **kwargs: str
+    ) -> None:
         super().__init__(name, hyper_parameters, **kwargs)
         seed = kwargs.get("random_seed")
         self.rng = np.random.RandomState(None if seed is None else int(seed))
         self.asked = 0
         logger.info("random plugin %s over %d parameters", name, len(hyper_parameters))
 
-    def search(self, number_samples, last_exp_results):
+    def search(
+        self, number_samples: int, last_exp_results: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
         for result in last_exp_results:
             logger.debug("trial ended: %s", result)
         configs = [self._draw() for _ in range(number_samples)]
         self.asked += len(configs)
         return configs
 
-    def get_state(self):
+    def get_state(self) -> dict[str, Any]:
         return {"rng": self.rng.get_state(), "asked": self.asked}
 
-    def set_state(self, state_dict):
+    def set_state(self, state_dict: dict[str, Any]) -> None:
         self.rng.set_state(state_dict["rng"])
         self.asked = state_dict["asked"]
 
-    def _draw(self):
+    def _draw(self) -> dict[str, Any]:
         return {hp["name"]: self._value(hp) for hp in self.hyper_parameters}
 
-    def _value(self, hp):
+    def _value(self, hp: dict[str, Any]) -> Any:
         if hp["type"] == "Discrete":
             values = _discrete_values(hp)
             return values[self.rng.randint(len(values))]
@@ -65,7 +72,7 @@ class PluginOptimizer(BasePluginOptimizer):
         return min(max(int(round(value)), low), high) if is_int else float(value)
 
 
-def _discrete_values(hp):
+def _discrete_values(hp: dict[str, Any]) -> list[Any]:
     for key in ("discreteIntVal", "discreteDbVal", "discreateStrVal"):
         if hp.get(key):
             return list(hp[key])
