@@ -232,3 +232,46 @@ def test_users_add_reads_stdin_and_serve_needs_accounts(tmp_path: Path) -> None:
     assert "not allowed" in str(bad.exception)
     missing = CliRunner().invoke(cli, ["serve", "--users", str(tmp_path / "none")])
     assert "hpotui users add NAME" in str(missing.exception)
+
+
+def test_cli_verbs_with_a_profile_against_serve(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from hpotui.cli.main import _register_verbs, cli
+
+    _register_verbs()
+    users = tmp_path / "users.json"
+    add_user(users, "alice", "alice-pw")
+    _model(tmp_path)
+    request = _request(jobs=3)
+    request["algoDef"]["maxParalleJobNum"] = 3
+    experiment_file = tmp_path / "toy_request.json"
+    experiment_file.write_text(json.dumps(request))
+
+    def hpotui(*args: str, stdin: str = "") -> object:
+        result = CliRunner().invoke(cli, list(args), input=stdin)
+        assert result.exit_code == 0, (args, result.output, result.exception)
+        return result.output
+
+    with serving(create_app(tmp_path / "server", users)) as port:
+        url = f"http://127.0.0.1:{port}{API}"
+        hpotui("login", "srv", "--url", url, "--user", "alice", "--auth", "token",
+               "--poll-interval", "0.5", "--password-stdin", stdin="alice-pw\n")
+        ran = hpotui("--profile", "srv", "run", str(experiment_file), "--no-ui")
+        name = next(w for w in ran.split() if w.startswith("alice-hpo-"))
+        assert "FINISHED" in ran
+        listed = hpotui("--profile", "srv", "list")
+        assert name in listed and "3/3" in listed
+        shown = hpotui("--profile", "srv", "show", name)
+        assert "learning_rate" in shown
+        best = hpotui("--profile", "srv", "best", name)
+        assert "learning_rate" in best
+        exported = json.loads(hpotui("--profile", "srv", "export", name,
+                                     "--format", "json"))
+        assert len(exported["trials"]) == 3
+        detached = hpotui("--profile", "srv", "run", str(experiment_file),
+                          "--detach")
+        second = next(w for w in detached.split() if w.startswith("alice-hpo-"))
+        assert second != name and "attach" in detached
+        hpotui("--profile", "srv", "delete", name, "--yes")
+        assert name not in hpotui("--profile", "srv", "list")

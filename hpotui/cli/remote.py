@@ -9,15 +9,18 @@ is given ``--profile``.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
 
 import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
+from hpotui.backends.base import ExperimentDetail
 from hpotui.backends.profiles import Profile, get_profile, load_profiles, save_profile
 from hpotui.backends.wmla import WmlaBackend
 from hpotui.engine.events import (
@@ -28,6 +31,8 @@ from hpotui.engine.events import (
     TrialStarted,
 )
 from hpotui.errors import HpotuiError
+from hpotui.experiment.model import Experiment
+from hpotui.states import ExperimentState
 
 T = TypeVar("T")
 PASSWORD_ENV = "HPOTUI_PASSWORD"
@@ -169,6 +174,64 @@ async def follow(backend: WmlaBackend, name: str) -> None:
         line = describe(event)
         if line:
             click.echo(line)
+
+
+async def _submit_and_follow(
+    backend: WmlaBackend,
+    experiment: Experiment,
+    detach: bool,
+    quiet: bool,
+    events_out: IO[str] | None,
+) -> ExperimentDetail | str:
+    name = await backend.submit(experiment)
+    click.echo(f"submitted {experiment.name} to {backend.label} as {name}", err=True)
+    if detach:
+        return name
+    async for event in backend.events(name):
+        if events_out is not None:
+            events_out.write(event.to_json() + "\n")
+        line = None if quiet else describe(event)
+        if line:
+            click.echo(line)
+    return await backend.get_experiment(name)
+
+
+def run_remote(
+    backend: WmlaBackend,
+    experiment: Experiment,
+    detach: bool,
+    as_json: bool,
+    events_path: str | None,
+) -> int:
+    """``hpotui --profile P run FILE``: submit, then follow to the end unless detached.
+
+    Returns:
+        The exit code: 0 FINISHED (or detached), 1 FAILED or STOPPED, 130 when the
+        user stopped following (the task keeps running).
+    """
+    from hpotui.cli.results import run_report, summary_lines
+
+    with ExitStack() as stack:
+        out = None
+        if events_path:
+            out = stack.enter_context(open(events_path, "a", encoding="utf-8"))
+        try:
+            result = run_with(
+                backend,
+                lambda b: _submit_and_follow(b, experiment, detach, as_json, out),
+            )
+        except KeyboardInterrupt:
+            click.echo(f"detached; the task keeps running on {backend.label}", err=True)
+            return 130
+    if isinstance(result, str):
+        click.echo(f"follow it with `hpotui --profile {backend.label} attach {result}`")
+        return 0
+    if as_json:
+        click.echo(json.dumps(run_report(result)))
+    else:
+        for line in summary_lines(result):
+            click.echo(line)
+    return 0 if result.summary.state is ExperimentState.FINISHED else 1
 
 
 @click.command("attach")
