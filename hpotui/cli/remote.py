@@ -253,8 +253,9 @@ def attach(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def logs(ctx: click.Context, name: str, trial: int, lines: int) -> None:
     """Print the output of trial TRIAL of experiment NAME."""
-    backend = _require_remote(ctx, "logs")
-    tail = run_with(backend, lambda b: b.trial_log(name, trial, lines))
+    from hpotui.cli.common import with_backend
+
+    tail = with_backend(ctx, None, lambda b: b.trial_log(name, trial, lines))
     if tail.truncated:
         click.echo(f"... (last {len(tail.lines)} lines; -n 0 for all)", err=True)
     for line in tail.lines:

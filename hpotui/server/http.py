@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,11 @@ class ServerState:
     tenants: Tenants
     max_upload: int
     """Largest request body accepted, in bytes."""
+    answers: dict[tuple[str, str], tuple[float, bytes]] = field(default_factory=dict)
+    """Rendered task answers by (user, task) with the time they go stale."""
+
+    def forget(self, user: str, task: str) -> None:
+        self.answers.pop((user, task), None)
 
 
 class Refusal(Exception):  # noqa: N818 - an answer, not a failure of the server

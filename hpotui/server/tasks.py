@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import math
+import time
 from pathlib import Path
 
 from starlette.requests import Request
@@ -26,6 +29,8 @@ from hpotui.server.tenants import new_task_name, unpack_upload
 
 logger = logging.getLogger(__name__)
 _DELETE_WAIT_SECONDS = 30.0
+_RUNNING_ANSWER_SECONDS = 1.0
+_ENDED = ("FINISHED", "FAILED", "STOPPED")
 
 
 async def _task_body(request: Request, user: str, name: str) -> dict:
@@ -99,8 +104,23 @@ async def list_tasks(request: Request) -> Response:
 
 
 async def get_task(request: Request) -> Response:
+    """GET one task; many clients polling one task share one rendering of it.
+
+    A running task is rendered at most once per second; an ended task does not
+    change until it is deleted, so its answer is kept.
+    """
     user = current_user(request)
-    return json_answer(await _task_body(request, user, request.path_params["name"]))
+    name = request.path_params["name"]
+    answers = state_of(request).answers
+    cached = answers.get((user, name))
+    now = time.monotonic()
+    if cached is None or cached[0] < now:
+        body = await _task_body(request, user, name)
+        ended = body["state"] in _ENDED
+        fresh_until = math.inf if ended else now + _RUNNING_ANSWER_SECONDS
+        cached = (fresh_until, json.dumps(body, separators=(",", ":")).encode())
+        answers[(user, name)] = cached
+    return Response(cached[1], media_type="application/json")
 
 
 async def stop_task(request: Request) -> Response:
@@ -108,21 +128,23 @@ async def stop_task(request: Request) -> Response:
     user = current_user(request)
     name = request.path_params["name"]
     body = await _task_body(request, user, name)
-    if body["state"] in ("FINISHED", "FAILED", "STOPPED"):
+    if body["state"] in _ENDED:
         raise Refusal(400, f"Model tuning {name} is already stopped.")
     await state_of(request).tenants.backend(user).stop(name)
+    state_of(request).forget(user, name)
     return Response(status_code=200)
 
 
 async def _delete(request: Request, user: str, name: str) -> None:
     backend = state_of(request).tenants.backend(user)
     body = await _task_body(request, user, name)
-    if body["state"] not in ("FINISHED", "FAILED", "STOPPED"):
+    if body["state"] not in _ENDED:
         await backend.stop(name)
         # A task run by another process was already ended by the stop above.
         with contextlib.suppress(HpotuiError):
             await asyncio.wait_for(backend.wait(name), _DELETE_WAIT_SECONDS)
     await backend.delete(name)
+    state_of(request).forget(user, name)
     tenants = state_of(request).tenants
     tenants.discard(tenants.upload_dir(user, name))
 

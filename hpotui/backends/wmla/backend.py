@@ -194,6 +194,8 @@ class WmlaBackend(ExecFiles, Backend):
             MonitoringDetachedError: The session expired and logging on again
                 failed; the task and its local record are left as they are.
         """
+        # TODO: give up after a settable time in a state hpotui does not know
+        # (RECOVERPEND can last hours); waits for a setting in the profile.
         diff = TaskDiff(name)
         pacer = PollPacer(self.fastest_poll, self.profile.poll_interval)
         while True:
