@@ -275,3 +275,44 @@ def test_cli_verbs_with_a_profile_against_serve(tmp_path: Path) -> None:
         assert second != name and "attach" in detached
         hpotui("--profile", "srv", "delete", name, "--yes")
         assert name not in hpotui("--profile", "srv", "list")
+
+        plugins = Path(__file__).resolve().parents[1] / "sample_experiments" / "plugins"
+        hpotui("--profile", "srv", "algorithms", "install", str(plugins / "random"),
+               "--name", "myrandom")
+        listed = hpotui("--profile", "srv", "algorithms", "list", "--json")
+        assert {"myrandom": "USER_PLUGIN"}.items() <= {
+            row["name"]: row["type"] for row in json.loads(listed)
+        }.items()
+        hpotui("--profile", "srv", "algorithms", "delete", "myrandom")
+
+
+def test_serve_command_listens_on_loopback_only(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    users = tmp_path / "users.json"
+    add_user(users, "alice", "pw")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "hpotui", "--workspace", str(tmp_path / "ws"),
+               "serve", "--port", str(port), "--users", str(users)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        banner = process.stdout.readline()  # type: ignore[union-attr]
+        assert banner.startswith(f"serving http://127.0.0.1:{port}{API}")
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}{API}/hypersearch",
+                                   auth=("alice", "pw"))
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.1)
+        assert answer.status_code == 200 and answer.json() == []
+    finally:
+        process.terminate()
+        process.wait(10)
