@@ -342,3 +342,52 @@ async def test_logs_of_a_trial_that_has_not_started(tmp_path: Path) -> None:
         await backend.trial_log(NAME, 9)
     assert (FIXTURES / "exec_log_dlpd.json").exists()
     await backend.close()
+
+
+def test_unpacking_refuses_device_files_and_zip_escapes(tmp_path: Path) -> None:
+    import zipfile
+
+    from hpotui.backends.wmla.archive import unpack_safely
+    from hpotui.backends.wmla.errors import RemoteError
+
+    device = tmp_path / "device.tar"
+    with tarfile.open(device, "w") as archive:
+        info = tarfile.TarInfo("tty")
+        info.type = tarfile.CHRTYPE
+        info.devmajor, info.devminor = 5, 0
+        archive.addfile(info)
+    with pytest.raises(RemoteError, match="unsafe member"):
+        unpack_safely(device, tmp_path / "a")
+
+    escape = tmp_path / "escape.zip"
+    with zipfile.ZipFile(escape, "w") as bundle:
+        bundle.writestr("../../outside.txt", "no")
+    with pytest.raises(RemoteError, match="outside the target"):
+        unpack_safely(escape, tmp_path / "b")
+    assert not (tmp_path / "outside.txt").exists()
+
+    link = tmp_path / "link.zip"
+    with zipfile.ZipFile(link, "w") as bundle:
+        entry = zipfile.ZipInfo("etc")
+        entry.external_attr = (0o120777 << 16)
+        bundle.writestr(entry, "/etc")
+    with pytest.raises(RemoteError, match="not a plain file"):
+        unpack_safely(link, tmp_path / "c")
+
+    good = tmp_path / "good.zip"
+    with zipfile.ZipFile(good, "w") as bundle:
+        bundle.writestr("model/w.txt", "ok")
+    assert (unpack_safely(good, tmp_path / "d") / "model" / "w.txt").read_text() == "ok"
+
+
+async def test_password_never_reaches_the_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = ScriptedServer().on("GET", "/auth/v1/logon", _logon_reply("tok"))
+    server.on("GET", api("/hypersearch"), text_reply("", 401), json_reply([]))
+    backend = make_backend(server, tmp_path, auth="token")
+    with caplog.at_level(logging.DEBUG):
+        await backend.list_experiments()
+    assert "logged on" in caplog.text and "s3cret" not in caplog.text
+    assert "tok" not in caplog.text
+    await backend.close()

@@ -60,10 +60,10 @@ def _inside(target: Path, member: str) -> bool:
 def _unpack_zip(archive: Path, target: Path) -> None:
     with zipfile.ZipFile(archive) as bundle:
         for info in bundle.infolist():
-            mode = info.external_attr >> 16
-            if stat.S_ISLNK(mode) or (mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(
-                mode
-            ))):
+            # Zips from other systems often carry no Unix file type: only a type
+            # that is present and neither file nor folder (links, devices) is refused.
+            kind = stat.S_IFMT(info.external_attr >> 16)
+            if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
                 raise RemoteError(
                     f"{archive.name} holds {info.filename!r}, which is not a plain "
                     "file or folder; it was not unpacked."
