@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from hpotui.algorithms.registry import create_algorithm
 from hpotui.errors import ExperimentFileError
 from hpotui.experiment import load_experiment, load_experiment_text
 from hpotui.experiment.loader import check_text
@@ -67,7 +68,7 @@ def test_missing_model_folder_names_the_path(tmp_path: Path) -> None:
         ("hyperparams:", "hyperparam:", "t.yaml:6 hyperparam: unknown key; did you mean hyperparams?"),  # noqa: E501
         ("{range: [0.0, 1.0]}", "{rnage: [0.0, 1.0]}", "t.yaml:7 hyperparams.x.rnage: unknown key; did you mean range?"),  # noqa: E501
         ("goal: minimize}", "gaol: minimize}", "t.yaml:2 objective.gaol: unknown key; did you mean goal?"),  # noqa: E501
-        ("seed: 1}", "zzz: 1}", "t.yaml:3 algorithm.zzz: unknown key; known keys are name, seed, eta, resource, params"),  # noqa: E501
+        ("seed: 1}", "zzz: 1}", "t.yaml:3 algorithm.zzz: unknown key; known keys are name, seed, eta, resource, options"),  # noqa: E501
     ],
 )  # fmt: skip
 def test_unknown_keys_suggest_the_closest(
@@ -313,3 +314,53 @@ def test_unknown_algorithm_name_warns_with_the_closest(tmp_path: Path) -> None:
     ]
     plugin = BASE.replace("{name: Random, seed: 1}", "{name: tpe}")
     assert check(tmp_path, plugin).warnings == []
+
+
+def test_hyperparams_as_a_list_of_model_fields(tmp_path: Path) -> None:
+    text = BASE.split("hyperparams:")[0] + (
+        "hyperparams:\n"
+        "  - {name: lr, type: double, low: 0.0001, high: 0.1, log: true}\n"
+        "  - {name: layers, type: int, low: 1, high: 5}\n"
+        "  - {name: opt, type: str, values: [adam, sgd]}\n"
+    )
+    exp = check(tmp_path, text).experiment
+    assert [(hp.name, hp.type, hp.low, hp.high, hp.log) for hp in exp.hyperparams] == [
+        ("lr", "double", 0.0001, 0.1, True),
+        ("layers", "int", 1, 5, False),
+        ("opt", "str", None, None, False),
+    ]
+    twice = text.replace("name: layers", "name: lr")
+    assert check(tmp_path, twice).errors == [
+        "t.yaml:8 hyperparams[1].name: lr is declared twice; rename or remove one"
+    ]
+
+
+def test_duplicate_keys_are_reported_with_their_line(tmp_path: Path) -> None:
+    report = check(tmp_path, BASE + "  x: {values: [1]}\n")
+    assert len(report.errors) == 1
+    assert report.errors[0].startswith("t.yaml:8: not valid YAML or JSON: found ")
+    assert report.errors[0].endswith("; keep one of them")
+
+
+def test_plugin_options_reach_the_algorithm(tmp_path: Path) -> None:
+    text = BASE.replace(
+        "{name: Random, seed: 1}",
+        "{name: my-plugin, seed: 3, options: {plugin_timeout: 30, depth: deep}}",
+    )
+    exp = check(tmp_path, text).experiment
+    assert exp.algorithm.options == {"plugin_timeout": 30, "depth": "deep"}
+    reserved = BASE.replace("{name: Random, seed: 1}", "{name: x, options: {eta: 3}}")
+    assert (
+        "t.yaml:3 algorithm.options.eta: set eta in its own place, not under "
+        in (check(tmp_path, reserved).errors[0])
+    )
+
+
+def test_explicit_list_reaches_the_algorithm() -> None:
+    exp = load_experiment(SAMPLES / "digits_explicit.yaml")
+    algorithm = create_algorithm(
+        exp.algorithm.name, exp.search_space(), options=exp.algorithm_options()
+    )
+    rows = [s.params for s in algorithm.suggest(5, [], [])]
+    assert rows == [dict(row) for row in exp.experiments]
+    assert rows[1] == {"learning_rate": 0.01, "hidden_units": 32, "activation": "tanh"}

@@ -95,7 +95,7 @@ def test_explicit_request_reads_fixed_values_by_type() -> None:
 def test_plugin_parameters_stay_strings() -> None:
     exp = from_wmla_request(fixture("request_hpo_plugin.json"))
     assert exp.algorithm.name == "test-random-debug"
-    assert exp.algorithm.options == {"params": {"random_seed": "2"}}
+    assert exp.algorithm.options == {"random_seed": "2"}
 
 
 def test_passthrough_arguments_reach_the_command(tmp_path: Path) -> None:
@@ -118,7 +118,7 @@ def test_friendly_sample_converts_to_a_request() -> None:
         "algoDef": {
             "algorithm": "Random",
             "maxRunTime": 10,
-            "maxJobNum": 16,
+            "maxJobNum": 12,
             "maxParalleJobNum": 2,
             "objectiveMetric": "loss",
             "objective": "minimize",

@@ -16,6 +16,7 @@ from typing import Any
 
 from hpotui.algorithms.registry import builtin_names
 from hpotui.durations import parse_duration
+from hpotui.experiment.hyperparams_form import check_hyperparams
 from hpotui.experiment.model import (
     AlgorithmSpec,
     Experiment,
@@ -24,7 +25,6 @@ from hpotui.experiment.model import (
     ModelSpec,
     Objective,
 )
-from hpotui.experiment.param_rules import check_range, check_values
 from hpotui.experiment.rows import check_rows
 from hpotui.experiment.trial_settings import check_trial_settings
 from hpotui.experiment.validate import Checker, PathT, is_number, show
@@ -48,7 +48,7 @@ def experiment_from_friendly(
     algorithm = _algorithm(ck, data.get("algorithm"))
     limits = _limits(ck, data.get("limits"))
     model = _model(ck, data.get("model"), base_dir)
-    hyperparams = _hyperparams(ck, data.get("hyperparams"))
+    hyperparams = check_hyperparams(ck, data.get("hyperparams"))
     algo_name = algorithm.name if algorithm else ""
     experiments = check_rows(ck, data.get("experiments"), hyperparams, algo_name)
     extras = check_trial_settings(ck, data)
@@ -110,7 +110,7 @@ def _algorithm(ck: Checker, value: Any) -> AlgorithmSpec | None:
     data = ck.mapping(value, path, "{name: Random, seed: 7}")
     if data is None:
         return None
-    ck.known_keys(data, path, ("name", "seed", "eta", "resource", "params"))
+    ck.known_keys(data, path, ("name", "seed", "eta", "resource", "options"))
     name = data.get("name", "Random")
     if not isinstance(name, str) or not name:
         ck.error((*path, "name"), f"must be an algorithm name (got {show(name)})")
@@ -118,13 +118,26 @@ def _algorithm(ck: Checker, value: Any) -> AlgorithmSpec | None:
     seed = data.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         ck.error((*path, "seed"), f"must be a whole number (got {show(seed)})")
-    options = _hyperband_options(ck, data, name.lower() in HYPERBAND_NAMES)
-    params = ck.mapping(data.get("params"), (*path, "params"), "{random_seed: 2}")
-    if params:
-        options["params"] = params
+    options = _plugin_options(ck, data.get("options"))
+    options.update(_hyperband_options(ck, data, name.lower() in HYPERBAND_NAMES))
     if ck.report.errors:
         return None
     return AlgorithmSpec(name=name, seed=seed, options=options)
+
+
+RESERVED_OPTIONS = ("eta", "resource", "experiments")
+
+
+def _plugin_options(ck: Checker, value: Any) -> dict[str, Any]:
+    """Settings a plugin algorithm receives as keyword arguments, e.g. random_seed."""
+    path: PathT = ("algorithm", "options")
+    options = ck.mapping(value, path, "{random_seed: 2}") or {}
+    for key in options:
+        if key in RESERVED_OPTIONS:
+            ck.error((*path, key), f"set {key} in its own place, not under options")
+        elif isinstance(options[key], dict | list):
+            ck.error((*path, key), "must be a number, a string, true or false")
+    return dict(options)
 
 
 def _hyperband_options(
@@ -322,45 +335,3 @@ def _command(ck: Checker, value: Any) -> list[str] | None:
         )
         return None
     return words
-
-
-def _hyperparams(ck: Checker, value: Any) -> list[HyperParam] | None:
-    path: PathT = ("hyperparams",)
-    data = ck.mapping(value, path, "{lr: {range: [1e-4, 1e-1], log: true}}")
-    if data is None:
-        return None
-    params = [
-        _hyperparam(ck, (*path, name), str(name), spec) for name, spec in data.items()
-    ]
-    if any(param is None for param in params):
-        return None
-    return params  # type: ignore[return-value]
-
-
-def _hyperparam(ck: Checker, path: PathT, name: str, spec: Any) -> HyperParam | None:
-    example = "{range: [0, 1]} or {values: [a, b]}"
-    data = ck.mapping(spec, path, example)
-    if data is None:
-        return None
-    ck.known_keys(data, path, ("range", "values", "step", "log", "type"))
-    declared = data.get("type")
-    if declared is not None and declared not in ("int", "double", "str"):
-        ck.error((*path, "type"), f"must be int, double or str (got {show(declared)})")
-        return None
-    if ("range" in data) == ("values" in data):
-        ck.error(path, f"give either range or values, e.g. {example}")
-        return None
-    if "values" in data:
-        for key in ("step", "log"):
-            if key in data:
-                ck.error(
-                    (*path, key), "applies to a range only; remove it or use range"
-                )
-                return None
-        return check_values(
-            ck, path, name, data["values"], declared=declared, at=(*path, "values")
-        )
-    return check_range(
-        ck, path, name, data["range"], declared=declared,
-        step=data.get("step"), log=data.get("log", False), at=(*path, "range"),
-    )  # fmt: skip

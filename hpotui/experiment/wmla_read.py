@@ -155,8 +155,7 @@ def _algorithm(ck: Checker, algo: dict[str, Any]) -> AlgorithmSpec | None:
                 ("algoDef", "hyperbandEta"), f"must be a number > 1 (got {show(eta)})"
             )
         options["eta"] = eta
-    if params:
-        options["params"] = params
+    options.update(params)  # a plugin's own parameters, as strings
     seed_value = _number(seed) if seed is not None else None
     if seed is not None and not isinstance(seed_value, int):
         ck.error(

@@ -55,9 +55,13 @@ def _algorithm(exp: Experiment) -> dict[str, Any]:
     algo: dict[str, Any] = {"name": exp.algorithm.name}
     if exp.algorithm.seed is not None:
         algo["seed"] = exp.algorithm.seed
-    for key in ("eta", "resource", "params"):
-        if key in exp.algorithm.options:
-            algo[key] = exp.algorithm.options[key]
+    options = dict(exp.algorithm.options)
+    for key in ("eta", "resource"):
+        if key in options:
+            algo[key] = options.pop(key)
+    options.pop("experiments", None)  # written as the top-level experiments list
+    if options:
+        algo["options"] = options
     return algo
 
 
