@@ -316,3 +316,36 @@ def test_serve_command_listens_on_loopback_only(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+async def test_serve_refuses_unsafe_archives_and_missing_parts(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    users = tmp_path / "users.json"
+    add_user(users, "alice", "pw")
+    evil = io.BytesIO()
+    with tarfile.open(fileobj=evil, mode="w:gz") as bundle:
+        info = tarfile.TarInfo("../../evil.py")
+        info.size = 2
+        bundle.addfile(info, io.BytesIO(b"x\n"))
+    data = json.dumps(_request(jobs=1))
+    with serving(create_app(tmp_path / "server", users)) as port:
+        base = f"http://127.0.0.1:{port}{API}"
+        async with httpx.AsyncClient(auth=("alice", "pw"), timeout=30) as http:
+            unsafe = await http.post(
+                f"{base}/hypersearch",
+                files={"data": (None, data), "file": ("m.tar", evil.getvalue())},
+            )
+            assert unsafe.status_code == 400 and "unsafe member" in unsafe.text
+            no_file = await http.post(
+                f"{base}/hypersearch", files={"data": (None, data)}
+            )
+            assert no_file.status_code == 400 and "file" in no_file.text
+            not_tar = await http.post(
+                f"{base}/hypersearch",
+                files={"data": (None, data), "file": ("m.tar", b"plain text")},
+            )
+            assert not_tar.status_code == 400 and "not a tar" in not_tar.text
+            assert (await http.get(f"{base}/hypersearch")).json() == []
+    assert not list(tmp_path.rglob("evil.py"))
