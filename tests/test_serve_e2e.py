@@ -56,9 +56,11 @@ def _request(extra_args: str = "", jobs: int = 4) -> dict:
     return body
 
 
-def _client(port: int, user: str, tmp_path: Path) -> WmlaBackend:
+def _client(
+    port: int, user: str, tmp_path: Path, auth: str = "token"
+) -> WmlaBackend:
     profile = Profile(
-        name=user, url=f"http://127.0.0.1:{port}{API}", user=user, auth="token",
+        name=user, url=f"http://127.0.0.1:{port}{API}", user=user, auth=auth,  # type: ignore[arg-type]
         poll_interval=0.5,
     )
     return WmlaBackend(
@@ -196,7 +198,8 @@ async def test_plugin_install_is_per_user(tmp_path: Path) -> None:
     add_user(users, "bob", "bob-pw")
     plugin = Path(__file__).resolve().parents[1] / "sample_experiments" / "plugins"
     with serving(create_app(tmp_path / "server", users)) as port:
-        alice, bob = _client(port, "alice", tmp_path), _client(port, "bob", tmp_path)
+        alice = _client(port, "alice", tmp_path, auth="basic")
+        bob = _client(port, "bob", tmp_path, auth="session")
         await alice.install_algorithm("myrandom", plugin / "random", "debug")
         mine = await alice.get_algorithm("myrandom")
         assert mine is not None and mine.type == "USER_PLUGIN"
@@ -208,6 +211,8 @@ async def test_plugin_install_is_per_user(tmp_path: Path) -> None:
             await bob.delete_algorithm("myrandom")
         await alice.delete_algorithm("myrandom")
         assert await alice.get_algorithm("myrandom") is None
+        assert "Cookie" in bob.credentials.headers()
+        assert alice.credentials.headers()["Authorization"].startswith("Basic ")
         await alice.close()
         await bob.close()
 
