@@ -1,0 +1,1 @@
+"""Benchmarks of hpotui's search algorithms against Optuna, hyperopt and skopt."""
