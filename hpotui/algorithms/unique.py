@@ -27,7 +27,9 @@ class UniqueFilter:
     ) -> None:
         self.space = space
         self.size = space.size
-        self._seen = {space.key(item.params) for item in [*history, *running]}
+        # A continuous space admits everything, so it needs no (costly) keys.
+        items = [*history, *running] if self.size is not None else []
+        self._seen = {space.key(item.params) for item in items}
 
     @property
     def exhausted(self) -> bool:

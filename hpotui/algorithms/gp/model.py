@@ -99,7 +99,7 @@ def fit_hyper(
     y: np.ndarray,
     categorical: np.ndarray,
     rng: np.random.Generator,
-    restarts: int = 2,
+    restarts: int = 1,
 ) -> Hyper:
     """Hyperparameters maximising the penalised marginal likelihood.
 
@@ -123,7 +123,7 @@ def fit_hyper(
         try:
             result = minimize(
                 _neg_log_posterior, theta0, args=(D, y, centre), jac=True,
-                method="L-BFGS-B", bounds=bounds, options={"maxiter": 60},
+                method="L-BFGS-B", bounds=bounds, options={"maxiter": 50},
             )
         except (FitError, np.linalg.LinAlgError, ValueError):
             continue

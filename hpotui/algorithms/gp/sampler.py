@@ -16,6 +16,7 @@ import logging
 from collections.abc import Sequence
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from hpotui.algorithms.base import Algorithm, Observation, Suggestion
 from hpotui.algorithms.gp.model import FitError, Hyper, Posterior, fit_hyper
@@ -25,7 +26,6 @@ from hpotui.algorithms.unique import UniqueFilter
 from hpotui.algorithms.unit_cube import (
     UnitData,
     UnitEncoder,
-    cell_counts,
     quasi_random_point,
     snap,
     trial_rng,
@@ -34,7 +34,7 @@ from hpotui.space import ChoiceParam, SearchSpace
 
 logger = logging.getLogger(__name__)
 
-_DEFAULTS = {"startup_trials": 10, "fit_points": 120, "model_points": 400}
+_DEFAULTS = {"startup_trials": 10, "fit_points": 100, "model_points": 300}
 _INCUMBENTS = 5
 
 
@@ -44,7 +44,7 @@ class Bayesian(Algorithm):
 
     Options (experiment file ``algorithm.options``): ``startup_trials`` (quasi-random
     trials before the model, 10), ``fit_points`` (most trials the hyperparameter fit
-    looks at, 120) and ``model_points`` (most trials the model conditions on, 400);
+    looks at, 100) and ``model_points`` (most trials the model conditions on, 300);
     the two caps keep the cubic cost of a suggestion bounded.
     """
 
@@ -56,7 +56,8 @@ class Bayesian(Algorithm):
         self._encoder = UnitEncoder(space)
         self._active = np.array([not p.is_pinned for p in space.params])
         categorical = np.array([isinstance(p, ChoiceParam) for p in space.params])
-        movable = ~categorical & (cell_counts(space) == 0)
+        # Stepped and int columns move relaxed and are snapped afterwards.
+        movable = ~categorical
         self._geometry = Geometry(
             categorical=categorical[self._active],
             movable=movable[self._active],
@@ -65,6 +66,14 @@ class Bayesian(Algorithm):
         self._warned = False
 
     def suggest(
+        self, n: int, history: Sequence[Observation], running: Sequence[Suggestion]
+    ) -> list[Suggestion]:
+        # The matrices are small: BLAS threads only contend with each other and
+        # with the engine, slowing a suggestion down several times on a busy host.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._suggest(n, history, running)
+
+    def _suggest(
         self, n: int, history: Sequence[Observation], running: Sequence[Suggestion]
     ) -> list[Suggestion]:
         start = len(history) + len(running)
