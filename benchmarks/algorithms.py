@@ -21,8 +21,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
-    parser.add_argument("--seeds", type=int, default=10, help="seeds per synthetic problem")
-    parser.add_argument("--real-seeds", type=int, default=5, help="seeds per real model")
+    parser.add_argument(
+        "--seeds", type=int, default=10, help="seeds per synthetic problem"
+    )
+    parser.add_argument(
+        "--real-seeds", type=int, default=5, help="seeds per real model"
+    )
     parser.add_argument("--budget", type=int, default=100, help="trials per run")
     parser.add_argument("--batches", default="1,4", help="parallel suggestions to test")
     parser.add_argument("--problems", default=",".join(PROBLEMS), help="comma list")
@@ -31,10 +35,14 @@ def _arguments() -> argparse.Namespace:
         "--timing-sizes", default="100,500,1000", help="history sizes for timings"
     )
     parser.add_argument(
-        "--timing-limit", type=float, default=60.0,
+        "--timing-limit",
+        type=float,
+        default=60.0,
         help="skip larger histories once one suggestion took this many seconds",
     )
-    parser.add_argument("--quick", action="store_true", help="2 seeds, 20 trials, 2 problems")
+    parser.add_argument(
+        "--quick", action="store_true", help="2 seeds, 20 trials, 2 problems"
+    )
     return parser.parse_args()
 
 
@@ -57,7 +65,9 @@ def main() -> None:
                     for method in methods:
                         key = (method, problem.name, seed, batch, args.budget)
                         if key not in done:
-                            done[key] = _run(method, problem, seed, batch, args.budget, sink)
+                            done[key] = _run(
+                                method, problem, seed, batch, args.budget, sink
+                            )
     sizes = tuple(int(size) for size in args.timing_sizes.split(","))
     print("timing suggestions", flush=True)
     times = suggestion_times(sizes, methods, args.timing_limit)
@@ -71,8 +81,13 @@ def _run(method: str, problem, seed: int, batch: int, budget: int, sink) -> dict
     started = time.perf_counter()
     values = METHODS[method](problem, seed, budget, batch)
     record = {
-        "method": method, "problem": problem.name, "seed": seed, "batch": batch,
-        "budget": budget, "values": values, "seconds": time.perf_counter() - started,
+        "method": method,
+        "problem": problem.name,
+        "seed": seed,
+        "batch": batch,
+        "budget": budget,
+        "values": values,
+        "seconds": time.perf_counter() - started,
     }
     sink.write(json.dumps(record) + "\n")
     sink.flush()
@@ -91,8 +106,13 @@ def _load_runs(path: Path) -> dict:
     runs = {}
     for line in path.read_text().splitlines():
         record = json.loads(line)
-        key = (record["method"], record["problem"], record["seed"], record["batch"],
-               record["budget"])
+        key = (
+            record["method"],
+            record["problem"],
+            record["seed"],
+            record["batch"],
+            record["budget"],
+        )
         runs[key] = record
     return runs
 

@@ -40,10 +40,14 @@ def run_hpotui(name: str) -> Runner:
         )
         history: list[Observation] = []
         while len(history) < budget:
-            for suggestion in algorithm.suggest(min(batch, budget - len(history)), history, []):
+            for suggestion in algorithm.suggest(
+                min(batch, budget - len(history)), history, []
+            ):
                 value = problem.function(suggestion.params)
                 history.append(
-                    Observation(len(history), suggestion.params, TrialState.FINISHED, value)
+                    Observation(
+                        len(history), suggestion.params, TrialState.FINISHED, value
+                    )
                 )
         return [float(obs.loss) for obs in history]  # type: ignore[arg-type]
 
@@ -81,7 +85,9 @@ def run_optuna(kind: str) -> Runner:
         import optuna
 
         optuna.logging.set_verbosity(logging.WARNING)
-        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+        warnings.filterwarnings(
+            "ignore", category=optuna.exceptions.ExperimentalWarning
+        )
         study = optuna.create_study(sampler=optuna_sampler(kind, seed))
         dists = optuna_distributions(problem.dims)
         values: list[float] = []
@@ -109,7 +115,9 @@ def hyperopt_space(dims: tuple[Dim, ...]) -> dict[str, Any]:
         elif dim.kind == "int":
             out[dim.name] = hp.uniformint(dim.name, dim.low, dim.high)
         elif dim.log:
-            out[dim.name] = hp.loguniform(dim.name, math.log(dim.low), math.log(dim.high))
+            out[dim.name] = hp.loguniform(
+                dim.name, math.log(dim.low), math.log(dim.high)
+            )
         else:
             out[dim.name] = hp.uniform(dim.name, dim.low, dim.high)
     return out
@@ -130,8 +138,12 @@ def run_hyperopt(problem: Problem, seed: int, budget: int, batch: int) -> list[f
     trials = Trials()
     fmin(
         lambda raw: problem.function(_hyperopt_params(problem.dims, raw)),
-        hyperopt_space(problem.dims), algo=tpe.suggest, max_evals=budget,
-        trials=trials, rstate=np.random.default_rng(seed), max_queue_len=batch,
+        hyperopt_space(problem.dims),
+        algo=tpe.suggest,
+        max_evals=budget,
+        trials=trials,
+        rstate=np.random.default_rng(seed),
+        max_queue_len=batch,
         show_progressbar=False,
     )
     return [float(v) for v in trials.losses()]
@@ -156,7 +168,9 @@ def skopt_optimizer(problem: Problem, seed: int) -> Any:
     from skopt import Optimizer
 
     return Optimizer(
-        skopt_dimensions(problem.dims), base_estimator="GP", n_initial_points=10,
+        skopt_dimensions(problem.dims),
+        base_estimator="GP",
+        n_initial_points=10,
         random_state=seed,
     )
 

@@ -133,7 +133,9 @@ def _cancer() -> tuple[np.ndarray, ...]:
     from sklearn.preprocessing import StandardScaler
 
     X, y = load_breast_cancer(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, random_state=0
+    )
     scaler = StandardScaler().fit(X_train)
     return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
 
@@ -151,9 +153,13 @@ def hgb_digits(p: dict[str, Any]) -> float:
 
     X_train, X_test, y_train, y_test = _digits()
     model = HistGradientBoostingClassifier(
-        learning_rate=p["learning_rate"], max_leaf_nodes=p["max_leaf_nodes"],
-        min_samples_leaf=p["min_samples_leaf"], l2_regularization=p["l2"],
-        max_iter=20, early_stopping=False, random_state=0,
+        learning_rate=p["learning_rate"],
+        max_leaf_nodes=p["max_leaf_nodes"],
+        min_samples_leaf=p["min_samples_leaf"],
+        l2_regularization=p["l2"],
+        max_iter=20,
+        early_stopping=False,
+        random_state=0,
     ).fit(X_train, y_train)
     return 1.0 - model.score(X_test, y_test)
 
@@ -164,9 +170,12 @@ def mlp_cancer(p: dict[str, Any]) -> float:
 
     X_train, X_test, y_train, y_test = _cancer()
     model = MLPClassifier(
-        hidden_layer_sizes=(p["units"],), alpha=p["alpha"],
-        learning_rate_init=p["lr"], activation=p["activation"],
-        max_iter=60, random_state=0,
+        hidden_layer_sizes=(p["units"],),
+        alpha=p["alpha"],
+        learning_rate_init=p["lr"],
+        activation=p["activation"],
+        max_iter=60,
+        random_state=0,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -176,20 +185,29 @@ def mlp_cancer(p: dict[str, Any]) -> float:
 
 PROBLEMS = {
     "branin": Problem(
-        "branin", (Dim("x0", "float", -5, 10), Dim("x1", "float", 0, 15)),
-        branin, 0.397887,
+        "branin",
+        (Dim("x0", "float", -5, 10), Dim("x1", "float", 0, 15)),
+        branin,
+        0.397887,
     ),
     "hartmann6": Problem("hartmann6", _box("x", 6, 0, 1), hartmann6, -3.32237),
     "rosenbrock5": Problem("rosenbrock5", _box("x", 5, -5, 10), rosenbrock5, 0.0),
     "ackley5": Problem(
         "ackley5", _box("x", 5, -32.768, 32.768), lambda p: ackley(_vector(p, 5)), 0.0
     ),
-    "levy5": Problem("levy5", _box("x", 5, -10, 10), lambda p: levy(_vector(p, 5)), 0.0),
+    "levy5": Problem(
+        "levy5", _box("x", 5, -10, 10), lambda p: levy(_vector(p, 5)), 0.0
+    ),
     "mixed": Problem("mixed", MIXED_DIMS, mixed, 0.0),
     "svm_digits": Problem(
         "svm_digits",
-        (Dim("C", "float", 1e-2, 1e3, log=True), Dim("gamma", "float", 1e-5, 1.0, log=True)),
-        svm_digits, None, real=True,
+        (
+            Dim("C", "float", 1e-2, 1e3, log=True),
+            Dim("gamma", "float", 1e-5, 1.0, log=True),
+        ),
+        svm_digits,
+        None,
+        real=True,
     ),
     "hgb_digits": Problem(
         "hgb_digits",
@@ -199,7 +217,9 @@ PROBLEMS = {
             Dim("min_samples_leaf", "int", 2, 60),
             Dim("l2", "float", 1e-6, 10.0, log=True),
         ),
-        hgb_digits, None, real=True,
+        hgb_digits,
+        None,
+        real=True,
     ),
     "mlp_cancer": Problem(
         "mlp_cancer",
@@ -209,7 +229,9 @@ PROBLEMS = {
             Dim("lr", "float", 1e-4, 0.3, log=True),
             Dim("activation", "choice", choices=("relu", "tanh", "logistic")),
         ),
-        mlp_cancer, None, real=True,
+        mlp_cancer,
+        None,
+        real=True,
     ),
 }
 

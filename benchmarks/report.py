@@ -16,8 +16,9 @@ def _best_at(record: dict, trials: int) -> float:
     return float(min(record["values"][:trials]))
 
 
-def _regrets(runs: dict, problem: Problem, method: str, batch: int, budget: int,
-             trials: int) -> np.ndarray:
+def _regrets(
+    runs: dict, problem: Problem, method: str, batch: int, budget: int, trials: int
+) -> np.ndarray:
     offset = problem.optimum or 0.0
     values = [
         _best_at(record, trials) - offset
@@ -39,12 +40,16 @@ def _budgets(budget: int) -> list[int]:
 
 
 def _quality_table(runs, problems, methods, batch, budget) -> tuple[list[str], dict]:  # type: ignore[no-untyped-def]
-    lines = ["| problem | trials | " + " | ".join(methods) + " |",
-             "|---|---|" + "---|" * len(methods)]
+    lines = [
+        "| problem | trials | " + " | ".join(methods) + " |",
+        "|---|---|" + "---|" * len(methods),
+    ]
     medians: dict[tuple[str, int], dict[str, float]] = {}
     for problem in problems:
         for trials in _budgets(budget):
-            row = {m: _regrets(runs, problem, m, batch, budget, trials) for m in methods}
+            row = {
+                m: _regrets(runs, problem, m, batch, budget, trials) for m in methods
+            }
             medians[(problem.name, trials)] = {
                 m: float(np.median(v)) for m, v in row.items() if len(v)
             }
@@ -77,7 +82,8 @@ def _targets(medians: dict, methods: list[str], trials: int) -> list[str]:
         if ours not in methods or not all(t in methods for t in theirs):
             continue
         wins = [
-            key[0] for key, row in rows
+            key[0]
+            for key, row in rows
             if row[ours] <= min(row[t] for t in theirs) + 1e-12
         ]
         lines.append(
@@ -88,16 +94,27 @@ def _targets(medians: dict, methods: list[str], trials: int) -> list[str]:
 
 
 def write_report(
-    folder: Path, runs: dict, problems: list[Problem], methods: list[str],
-    batches: list[int], budget: int, times: dict, settings: dict[str, Any],
+    folder: Path,
+    runs: dict,
+    problems: list[Problem],
+    methods: list[str],
+    batches: list[int],
+    budget: int,
+    times: dict,
+    settings: dict[str, Any],
 ) -> Path:
     """Writes ``report-<time>.md`` and returns its path."""
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
-    lines = [f"# hpotui algorithm benchmark ({stamp} UTC)", "",
-             f"Settings: `{settings}`", "",
-             "Cells: median [25th, 75th percentile] of the best value found, as regret "
-             "above the known optimum (synthetic) or validation error (real models). "
-             "Bold: best median.", ""]
+    lines = [
+        f"# hpotui algorithm benchmark ({stamp} UTC)",
+        "",
+        f"Settings: `{settings}`",
+        "",
+        "Cells: median [25th, 75th percentile] of the best value found, as regret "
+        "above the known optimum (synthetic) or validation error (real models). "
+        "Bold: best median.",
+        "",
+    ]
     medians_by_batch = {}
     for batch in batches:
         lines += [f"## {batch} suggestion(s) at a time", ""]
@@ -116,11 +133,17 @@ def write_report(
     return path
 
 
-def _parallel_loss(medians_by_batch: dict, methods: list[str], budget: int) -> list[str]:
-    lines = ["## Parallel against sequential", "",
-             f"Per method, on how many problems the 4-parallel median at {budget} trials "
-             "is worse than the sequential one, and the median ratio of the two "
-             "(regret parallel / sequential; 1 means no loss).", ""]
+def _parallel_loss(
+    medians_by_batch: dict, methods: list[str], budget: int
+) -> list[str]:
+    lines = [
+        "## Parallel against sequential",
+        "",
+        f"Per method, on how many problems the 4-parallel median at {budget} trials "
+        "is worse than the sequential one, and the median ratio of the two "
+        "(regret parallel / sequential; 1 means no loss).",
+        "",
+    ]
     seq = medians_by_batch[1]
     for batch, medians in medians_by_batch.items():
         if batch == 1:
@@ -142,12 +165,13 @@ def _parallel_loss(medians_by_batch: dict, methods: list[str], budget: int) -> l
 
 def _timing_table(times: dict) -> list[str]:
     sizes = sorted({size for row in times.values() for size in row})
-    lines = ["## Seconds per suggestion on a 10-d problem (Levy-10)", "",
-             "| method | " + " | ".join(f"{s} trials" for s in sizes) + " |",
-             "|---|" + "---|" * len(sizes)]
+    lines = [
+        "## Seconds per suggestion on a 10-d problem (Levy-10)",
+        "",
+        "| method | " + " | ".join(f"{s} trials" for s in sizes) + " |",
+        "|---|" + "---|" * len(sizes),
+    ]
     for method, row in times.items():
-        cells = [
-            "skipped" if row.get(s) is None else f"{row[s]:.3f}" for s in sizes
-        ]
+        cells = ["skipped" if row.get(s) is None else f"{row[s]:.3f}" for s in sizes]
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
     return [*lines, ""]

@@ -69,15 +69,23 @@ def time_hyperopt(problem: Problem, configs: list, values: list) -> float:
     trials = Trials()
     space = peers.hyperopt_space(problem.dims)
     fmin(
-        problem.function, space, algo=lambda ids, domain, trials, seed: _replay(
+        problem.function,
+        space,
+        algo=lambda ids, domain, trials, seed: _replay(
             ids, domain, trials, next(points)
         ),
-        max_evals=len(configs), trials=trials, show_progressbar=False,
+        max_evals=len(configs),
+        trials=trials,
+        show_progressbar=False,
     )
     return _seconds(
         lambda: fmin(
-            problem.function, space, algo=tpe.suggest, max_evals=len(configs) + 1,
-            trials=trials, show_progressbar=False,
+            problem.function,
+            space,
+            algo=tpe.suggest,
+            max_evals=len(configs) + 1,
+            trials=trials,
+            show_progressbar=False,
         )
     )
 
@@ -97,7 +105,9 @@ def time_skopt(problem: Problem, configs: list, values: list) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         optimizer.tell(points[:-1], values[:-1], fit=False)
-        return _seconds(lambda: (optimizer.tell(points[-1], values[-1]), optimizer.ask()))
+        return _seconds(
+            lambda: (optimizer.tell(points[-1], values[-1]), optimizer.ask())
+        )
 
 
 TIMERS: dict[str, Timer] = {

@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 _DEFAULTS = {"startup_trials": 10, "fit_points": 100, "model_points": 300}
 _INCUMBENTS = 5
+_FANTASY_NOISE = 1e-6
 
 
 @register
@@ -80,7 +81,11 @@ class Bayesian(Algorithm):
         rng = trial_rng(self.seed, start)
         unique = UniqueFilter(self.space, history, running)
         data = self._encoder.data(history, running)
-        model_based = start + n > self.settings["startup_trials"] and len(data.y) >= 2
+        model_based = (
+            start + n > self.settings["startup_trials"]
+            and len(data.y) >= 2
+            and self._active.any()
+        )
         model = self._model(data, rng) if model_based else None
         suggestions: list[Suggestion] = []
         for index in range(start, start + n):
@@ -190,11 +195,20 @@ class _Model:
         """The model believing that ``points`` score their posterior mean."""
         mean, _ = self.posterior.predict(points)
         old = self.posterior
+        # Believed exactly: with the fitted noise the variance at a fantasy would
+        # stay high and the next suggestion of the batch would land on it again.
+        believed = np.full(len(points), _FANTASY_NOISE * old.hyper.s2)
         posterior = Posterior(
-            np.vstack([old.X, points]), np.concatenate([old.y, mean]),
-            old.categorical, old.hyper,
+            np.vstack([old.X, points]),
+            np.concatenate([old.y, mean]),
+            old.categorical,
+            old.hyper,
+            np.concatenate([old.noise, believed]),
         )
-        return _Model(posterior, self.best, self.incumbents, self.geometry)
+        # The fantasies count as observations, so they can lower the incumbent: a
+        # point believed better than it would otherwise keep a positive EI forever.
+        best = min(self.best, float(mean.min()))
+        return _Model(posterior, best, self.incumbents, self.geometry)
 
 
 def _with_failures(data: UnitData) -> tuple[np.ndarray, np.ndarray]:
@@ -219,7 +233,9 @@ def _subset(z: np.ndarray, cap: int, rng: np.random.Generator) -> np.ndarray:
         return np.arange(len(z))
     order = np.argsort(z, kind="stable")
     best, rest = order[: cap // 2], order[cap // 2 :]
-    return np.sort(np.concatenate([best, rng.choice(rest, cap - len(best), replace=False)]))
+    return np.sort(
+        np.concatenate([best, rng.choice(rest, cap - len(best), replace=False)])
+    )
 
 
 __all__ = ["Bayesian", "Hyper"]

@@ -17,7 +17,7 @@ one component and draws every parameter from it, so the parameters stay dependen
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import log_ndtr, logsumexp, ndtr, ndtri
+from scipy.special import logsumexp, ndtr, ndtri
 
 # The prior's bandwidth: wide enough to be near-uniform over [0, 1], so the
 # estimator always keeps some mass away from the observations.

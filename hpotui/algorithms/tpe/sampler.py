@@ -101,7 +101,9 @@ class TPE(Algorithm):
             bad, self._categorical, self._cells, self.settings["prior_weight"]
         )
         for _ in range(_DUPLICATE_ROUNDS):
-            candidates = snap(self.space, below.sample(rng, self.settings["candidates"]))
+            candidates = snap(
+                self.space, below.sample(rng, self.settings["candidates"])
+            )
             score = below.log_pdf(candidates) - above.log_pdf(candidates)
             for best in np.argsort(-score, kind="stable"):
                 if unique.admit(self.space.decode(candidates[best])):
