@@ -41,6 +41,19 @@ def _arguments() -> argparse.Namespace:
         help="skip larger histories once one suggestion took this many seconds",
     )
     parser.add_argument(
+        "--runs-file",
+        default="runs.jsonl",
+        help="file under results/ for this invocation's runs (to split a suite)",
+    )
+    parser.add_argument(
+        "--runs-only", action="store_true", help="skip the timings and the report"
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="no new runs: time suggestions and report on every results/runs*.jsonl",
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="2 seeds, 20 trials, 2 problems"
     )
     return parser.parse_args()
@@ -55,7 +68,27 @@ def main() -> None:
     methods = args.methods.split(",")
     batches = [int(b) for b in args.batches.split(",")]
     RESULTS.mkdir(exist_ok=True)
-    runs_path = RESULTS / "runs.jsonl"
+    if not args.report_only:
+        _run_all(args, problems, methods, batches)
+    if args.runs_only:
+        return
+    done: dict = {}
+    for path in sorted(RESULTS.glob("runs*.jsonl")):
+        done.update(_load_runs(path))
+    problems = [p for p in problems if any(k[1] == p.name for k in done)]
+    sizes = tuple(int(size) for size in args.timing_sizes.split(","))
+    print("timing suggestions", flush=True)
+    times = suggestion_times(sizes, methods, args.timing_limit)
+    report = write_report(
+        RESULTS, done, problems, methods, batches, args.budget, times, vars(args)
+    )
+    print(f"report: {report}")
+
+
+def _run_all(
+    args: argparse.Namespace, problems: list, methods: list[str], batches: list[int]
+) -> None:
+    runs_path = RESULTS / args.runs_file
     done = _load_runs(runs_path)
     with runs_path.open("a") as sink:
         for batch in batches:
@@ -68,13 +101,6 @@ def main() -> None:
                             done[key] = _run(
                                 method, problem, seed, batch, args.budget, sink
                             )
-    sizes = tuple(int(size) for size in args.timing_sizes.split(","))
-    print("timing suggestions", flush=True)
-    times = suggestion_times(sizes, methods, args.timing_limit)
-    report = write_report(
-        RESULTS, done, problems, methods, batches, args.budget, times, vars(args)
-    )
-    print(f"report: {report}")
 
 
 def _run(method: str, problem, seed: int, batch: int, budget: int, sink) -> dict:  # type: ignore[no-untyped-def]
