@@ -75,7 +75,11 @@ def _mean_ranks(medians: dict, methods: list[str], trials: int) -> dict[str, flo
 
 
 def _targets(medians: dict, methods: list[str], trials: int) -> list[str]:
-    rows = [(key, row) for key, row in medians.items() if key[1] == trials]
+    rows = [
+        (key, row)
+        for key, row in medians.items()
+        if key[1] == trials and all(m in row for m in methods)
+    ]
     lines = []
     pairs = [("hpotui TPE", ["optuna TPE"]), ("hpotui GP", ["optuna GP", "skopt GP"])]
     for ours, theirs in pairs:
