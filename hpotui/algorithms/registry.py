@@ -49,3 +49,4 @@ def _load_builtins() -> None:
     # Imported here so that each module registers itself on first use, and a
     # module with heavy imports costs nothing until it is asked for.
     from hpotui.algorithms import explicit, grid, random  # noqa: F401
+    from hpotui.algorithms.hyperband import asha, bohb, synchronous  # noqa: F401
