@@ -14,7 +14,8 @@ import click
 from hpotui.errors import HpotuiError
 
 _VERB_MODULES = [
-    # "hpotui.cli.validate",  each module defines `commands: list[click.Command]`
+    # each module defines `commands: list[click.Command]`
+    "hpotui.cli.plan",
 ]
 
 
