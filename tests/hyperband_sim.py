@@ -22,6 +22,7 @@ class SimRun:
         batches: The size of every non-empty batch the algorithm returned.
         waits: How many times it returned nothing while trials ran.
         busy: Trials running right after each batch was started.
+        ended_when_started: For each started trial, how many had ended by then.
     """
 
     started: list[Suggestion] = field(default_factory=list)
@@ -29,6 +30,7 @@ class SimRun:
     batches: list[int] = field(default_factory=list)
     waits: int = 0
     busy: list[int] = field(default_factory=list)
+    ended_when_started: list[int] = field(default_factory=list)
 
 
 def simulate(
@@ -49,6 +51,7 @@ def simulate(
             for suggestion in batch:
                 running.append((len(run.started), suggestion))
                 run.started.append(suggestion)
+                run.ended_when_started.append(len(run.history))
             run.busy.append(len(running))
         if not running:
             return run
