@@ -1,0 +1,1 @@
+"""Gaussian-process Bayesian optimization: kernel, model, acquisition, optimizer."""

@@ -1,0 +1,216 @@
+"""Bayesian optimization with a Gaussian process, for one trial or a batch.
+
+Notation:
+    ``n``: trials with a loss; ``d``: model columns (parameters not pinned).
+    ``X`` (n, d): their unit points; ``y`` (n,): their standardized losses.
+
+A quasi-random design opens the search; after it, every suggestion maximises log EI
+under a GP whose hyperparameters are refitted once per call. Running trials and the
+earlier suggestions of the same batch enter as fantasies at the posterior mean
+("kriging believer", Ginsbourger et al. 2010), so a batch spreads out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+
+from hpotui.algorithms.base import Algorithm, Observation, Suggestion
+from hpotui.algorithms.gp.model import FitError, Hyper, Posterior, fit_hyper
+from hpotui.algorithms.gp.optimize import Geometry, ranked_candidates
+from hpotui.algorithms.registry import register
+from hpotui.algorithms.unique import UniqueFilter
+from hpotui.algorithms.unit_cube import (
+    UnitData,
+    UnitEncoder,
+    cell_counts,
+    quasi_random_point,
+    snap,
+    trial_rng,
+)
+from hpotui.space import ChoiceParam, SearchSpace
+
+logger = logging.getLogger(__name__)
+
+_DEFAULTS = {"startup_trials": 10, "fit_points": 120, "model_points": 400}
+_INCUMBENTS = 5
+
+
+@register
+class Bayesian(Algorithm):
+    """GP Bayesian optimization with log EI and kriging-believer batches.
+
+    Options (experiment file ``algorithm.options``): ``startup_trials`` (quasi-random
+    trials before the model, 10), ``fit_points`` (most trials the hyperparameter fit
+    looks at, 120) and ``model_points`` (most trials the model conditions on, 400);
+    the two caps keep the cubic cost of a suggestion bounded.
+    """
+
+    name = "Bayesian"
+
+    def __init__(self, space: SearchSpace, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(space, **kwargs)
+        self.settings = {**_DEFAULTS, **self.options}
+        self._encoder = UnitEncoder(space)
+        self._active = np.array([not p.is_pinned for p in space.params])
+        categorical = np.array([isinstance(p, ChoiceParam) for p in space.params])
+        movable = ~categorical & (cell_counts(space) == 0)
+        self._geometry = Geometry(
+            categorical=categorical[self._active],
+            movable=movable[self._active],
+            snap=self._snap_active,
+        )
+        self._warned = False
+
+    def suggest(
+        self, n: int, history: Sequence[Observation], running: Sequence[Suggestion]
+    ) -> list[Suggestion]:
+        start = len(history) + len(running)
+        rng = trial_rng(self.seed, start)
+        unique = UniqueFilter(self.space, history, running)
+        data = self._encoder.data(history, running)
+        model_based = start + n > self.settings["startup_trials"] and len(data.y) >= 2
+        model = self._model(data, rng) if model_based else None
+        suggestions: list[Suggestion] = []
+        for index in range(start, start + n):
+            if unique.exhausted:
+                break
+            use_model = model is not None and index >= self.settings["startup_trials"]
+            point = self._from_model(model, unique, rng) if use_model else None
+            if point is None:
+                point = self._quasi_random(index, unique, rng)
+            if point is None:
+                suggestions += unique.remaining(1)
+                continue
+            suggestions.append(Suggestion(self.space.decode(point)))
+            if model is not None:
+                model = model.with_fantasy(point[self._active])
+        return suggestions
+
+    def _model(self, data: UnitData, rng: np.random.Generator) -> _Model | None:
+        try:
+            return _Model.build(data, self._active, self._geometry, self.settings, rng)
+        except (FitError, np.linalg.LinAlgError, ValueError, FloatingPointError) as err:
+            self._warn(f"the GP could not be fitted ({err})")
+            return None
+
+    def _from_model(
+        self, model: _Model, unique: UniqueFilter, rng: np.random.Generator
+    ) -> np.ndarray | None:
+        try:
+            ranked = model.ranked(rng)
+        except (FitError, np.linalg.LinAlgError, ValueError, FloatingPointError) as err:
+            self._warn(f"the acquisition could not be maximised ({err})")
+            return None
+        for active_point in ranked:
+            point = np.full(self.space.dims, 0.5)
+            point[self._active] = active_point
+            if unique.admit(self.space.decode(point)):
+                return point
+        return None
+
+    def _quasi_random(
+        self, index: int, unique: UniqueFilter, rng: np.random.Generator
+    ) -> np.ndarray | None:
+        point = quasi_random_point(self.space.dims, self.seed, index)
+        for _ in range(unique.attempts_for(1)):
+            if unique.admit(self.space.decode(point)):
+                return snap(self.space, point[None])[0]
+            point = rng.random(self.space.dims)
+        return None
+
+    def _snap_active(self, U: np.ndarray) -> np.ndarray:
+        full = np.full((len(U), self.space.dims), 0.5)
+        full[:, self._active] = U
+        return snap(self.space, full)[:, self._active]
+
+    def _warn(self, reason: str) -> None:
+        # One warning per search: the fallback may repeat on every suggestion.
+        if not self._warned:
+            logger.warning(
+                "Bayesian: %s; suggesting quasi-random points instead", reason
+            )
+            self._warned = True
+
+
+class _Model:
+    """A fitted GP plus what the acquisition needs: the incumbent and the geometry."""
+
+    def __init__(
+        self,
+        posterior: Posterior,
+        best: float,
+        incumbents: np.ndarray,
+        geometry: Geometry,
+    ) -> None:
+        self.posterior, self.best = posterior, best
+        self.incumbents, self.geometry = incumbents, geometry
+
+    @classmethod
+    def build(
+        cls,
+        data: UnitData,
+        active: np.ndarray,
+        geometry: Geometry,
+        settings: dict,
+        rng: np.random.Generator,
+    ) -> _Model:
+        X, y = _with_failures(data)
+        X = X[:, active]
+        z = _standardize(y)
+        fit = _subset(z, settings["fit_points"], rng)
+        hyper = fit_hyper(X[fit], z[fit], geometry.categorical, rng)
+        keep = _subset(z, settings["model_points"], rng)
+        posterior = Posterior(X[keep], z[keep], geometry.categorical, hyper)
+        incumbents = X[np.argsort(z, kind="stable")[:_INCUMBENTS]]
+        model = cls(posterior, float(z.min()), incumbents, geometry)
+        running = data.running[:, active]
+        return model.with_fantasies(running) if len(running) else model
+
+    def ranked(self, rng: np.random.Generator) -> np.ndarray:
+        return ranked_candidates(
+            self.posterior, self.best, self.geometry, self.incumbents, rng
+        )
+
+    def with_fantasy(self, point: np.ndarray) -> _Model:
+        return self.with_fantasies(point[None])
+
+    def with_fantasies(self, points: np.ndarray) -> _Model:
+        """The model believing that ``points`` score their posterior mean."""
+        mean, _ = self.posterior.predict(points)
+        old = self.posterior
+        posterior = Posterior(
+            np.vstack([old.X, points]), np.concatenate([old.y, mean]),
+            old.categorical, old.hyper,
+        )
+        return _Model(posterior, self.best, self.incumbents, self.geometry)
+
+
+def _with_failures(data: UnitData) -> tuple[np.ndarray, np.ndarray]:
+    """Training data where a failed trial scores the worst loss seen, so the
+    model steers away from it."""
+    if len(data.failed) == 0:
+        return data.X, data.y
+    worst = np.full(len(data.failed), data.y.max())
+    return np.vstack([data.X, data.failed]), np.concatenate([data.y, worst])
+
+
+def _standardize(y: np.ndarray) -> np.ndarray:
+    spread = y.std()
+    return (y - y.mean()) / (spread if spread > 1e-12 else 1.0)
+
+
+def _subset(z: np.ndarray, cap: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of at most ``cap`` trials: the best half of the cap, then a random
+    draw from the rest, so the model stays sharp where it matters and the cubic
+    cost stays bounded."""
+    if len(z) <= cap:
+        return np.arange(len(z))
+    order = np.argsort(z, kind="stable")
+    best, rest = order[: cap // 2], order[cap // 2 :]
+    return np.sort(np.concatenate([best, rng.choice(rest, cap - len(best), replace=False)]))
+
+
+__all__ = ["Bayesian", "Hyper"]

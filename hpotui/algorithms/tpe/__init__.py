@@ -1,0 +1,1 @@
+"""Tree-structured Parzen estimator: a multivariate TPE over the unit cube."""

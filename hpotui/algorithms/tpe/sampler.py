@@ -1,0 +1,132 @@
+"""TPE: suggest where good trials are dense and bad trials are sparse.
+
+Notation:
+    ``n``: trials with a loss; ``d``: parameters; ``m``: candidates per suggestion.
+    ``l(x)``, ``g(x)``: Parzen densities of the good and the bad points.
+
+Following Bergstra et al. 2011 ("Algorithms for Hyper-Parameter Optimization"), the
+expected improvement of a candidate grows with ``l(x) / g(x)``; candidates are drawn
+from ``l`` and the one with the largest ratio wins.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from hpotui.algorithms.base import Algorithm, Observation, Suggestion
+from hpotui.algorithms.registry import register
+from hpotui.algorithms.tpe.parzen import ParzenEstimator
+from hpotui.algorithms.unique import UniqueFilter
+from hpotui.algorithms.unit_cube import (
+    UnitData,
+    UnitEncoder,
+    cell_counts,
+    quasi_random_point,
+    snap,
+    trial_rng,
+)
+from hpotui.space import ChoiceParam, SearchSpace
+
+_DEFAULTS = {
+    "startup_trials": 10,
+    "candidates": 24,
+    "gamma": 0.1,
+    "max_good": 25,
+    "prior_weight": 1.0,
+}
+# How many rounds of candidates a finite space gets before falling back to
+# enumerating the configurations not tried yet.
+_DUPLICATE_ROUNDS = 4
+
+
+@register
+class TPE(Algorithm):
+    """Multivariate TPE with a constant liar for running trials.
+
+    Options (experiment file ``algorithm.options``): ``startup_trials`` (quasi-random
+    trials before the model, 10), ``candidates`` (draws scored per suggestion, 24),
+    ``gamma`` (share of trials counted as good, 0.1, at most ``max_good`` = 25) and
+    ``prior_weight`` (1.0).
+    """
+
+    name = "TPE"
+
+    def __init__(self, space: SearchSpace, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(space, **kwargs)
+        self.settings = {**_DEFAULTS, **self.options}
+        self._encoder = UnitEncoder(space)
+        self._categorical = np.array([isinstance(p, ChoiceParam) for p in space.params])
+        self._cells = cell_counts(space)
+
+    def suggest(
+        self, n: int, history: Sequence[Observation], running: Sequence[Suggestion]
+    ) -> list[Suggestion]:
+        start = len(history) + len(running)
+        rng = trial_rng(self.seed, start)
+        unique = UniqueFilter(self.space, history, running)
+        data = self._encoder.data(history, running)
+        pending = [data.running, data.failed]
+        suggestions: list[Suggestion] = []
+        for index in range(start, start + n):
+            if unique.exhausted:
+                break
+            point = self._next_point(index, data, pending, rng, unique)
+            if point is None:
+                suggestions += unique.remaining(1)
+                continue
+            suggestions.append(Suggestion(self.space.decode(point)))
+            # Constant liar: a point being tried counts as bad until it ends, so
+            # the next suggestion of the batch looks elsewhere.
+            pending.append(point[None])
+        return suggestions
+
+    def _next_point(
+        self,
+        index: int,
+        data: UnitData,
+        pending: list[np.ndarray],
+        rng: np.random.Generator,
+        unique: UniqueFilter,
+    ) -> np.ndarray | None:
+        if index < self.settings["startup_trials"] or len(data.y) < 2:
+            return self._startup_point(index, rng, unique)
+        good, bad = self._split(data, pending)
+        below = ParzenEstimator(
+            good, self._categorical, self._cells, self.settings["prior_weight"]
+        )
+        above = ParzenEstimator(
+            bad, self._categorical, self._cells, self.settings["prior_weight"]
+        )
+        for _ in range(_DUPLICATE_ROUNDS):
+            candidates = snap(self.space, below.sample(rng, self.settings["candidates"]))
+            score = below.log_pdf(candidates) - above.log_pdf(candidates)
+            for best in np.argsort(-score, kind="stable"):
+                if unique.admit(self.space.decode(candidates[best])):
+                    return candidates[best]
+        return None
+
+    def _startup_point(
+        self, index: int, rng: np.random.Generator, unique: UniqueFilter
+    ) -> np.ndarray | None:
+        point = quasi_random_point(self.space.dims, self.seed, index)
+        for _ in range(unique.attempts_for(1)):
+            if unique.admit(self.space.decode(point)):
+                return snap(self.space, point[None])[0]
+            point = rng.random(self.space.dims)
+        return None
+
+    def _split(
+        self, data: UnitData, pending: list[np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The good points and the bad ones (with failed and running trials)."""
+        order = np.argsort(data.y, kind="stable")
+        n_good = min(
+            math.ceil(self.settings["gamma"] * len(data.y)), self.settings["max_good"]
+        )
+        n_good = max(n_good, 1)
+        good = data.X[order[:n_good]]
+        bad = np.vstack([data.X[order[n_good:]], *pending])
+        return good, bad
