@@ -186,3 +186,21 @@ def test_bohb_samples_new_configurations_from_its_model() -> None:
 def test_bohb_refuses_an_unknown_model() -> None:
     with pytest.raises(ExperimentFileError, match="algorithm.model"):
         _algorithm("BOHB", {**R9, "model": "Nope"})
+
+
+def test_bohb_with_tpe_is_reproducible_and_departs_from_random() -> None:
+    options = {"eta": 3, "resource": {"name": "epochs", "max": 9}, "iterations": 2}
+    runs = [
+        simulate(_algorithm("BOHB", options, seed=3), _loss, workers=2, max_jobs=99)
+        for _ in range(2)
+    ]
+    assert [s.params for s in runs[0].started] == [s.params for s in runs[1].started]
+    hyperband = simulate(
+        _algorithm("Hyperband", options, seed=3), _loss, workers=2, max_jobs=99
+    )
+    assert len(hyperband.started) == len(runs[0].started) == 44
+    bohb_x = [s.params["x"] for s in runs[0].started if s.meta["iteration"] == 1]
+    random_x = [s.params["x"] for s in hyperband.started if s.meta["iteration"] == 1]
+    assert bohb_x != random_x
+    # The model, fit on the results, prefers the small x that lowers the loss.
+    assert sorted(bohb_x)[len(bohb_x) // 2] < sorted(random_x)[len(random_x) // 2]

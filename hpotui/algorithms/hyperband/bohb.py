@@ -4,7 +4,8 @@ Following Falkner et al. (ICML 2018), the brackets and promotions are those of
 synchronous Hyperband, but a configuration entering a first rung is sampled from a
 model-based algorithm (TPE by default, ``model: GP`` for a Gaussian process) fit on
 the results at the largest resource that has enough of them: at least
-``min_points`` (default: number of hyperparameters + 2). Until some resource has
+``min_points`` (default: number of hyperparameters + 2). ``model_options`` go to
+the model (its ``startup_trials`` defaults to ``min_points``). Until some resource has
 that many, and for a ``random_fraction`` of the draws (default 1/3, as in the
 paper, which keeps the search from collapsing on a poor early model), the
 configuration is drawn at random.
@@ -58,7 +59,12 @@ class BOHB(Hyperband):
             self.model_name,
             self.space,
             seed=int(rng.integers(2**31)),
-            options=self.options.get("model_options") or {},
+            # The model's own random start-up would ignore the evidence BOHB
+            # has already judged sufficient.
+            options={
+                "startup_trials": self.min_points,
+                **(self.options.get("model_options") or {}),
+            },
         )
         suggestions = model.suggest(1, evidence, [])
         return suggestions[0].params if suggestions else self._random_params(config)
