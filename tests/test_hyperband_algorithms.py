@@ -46,6 +46,13 @@ def test_one_worker_runs_brackets_in_order_and_promotes_the_best() -> None:
         s.meta["config_id"] for s in first_rung[:3]
     ]
     assert run.started[12].params == first_rung[0].params
+    for suggestion in run.started:
+        if suggestion.meta["rung"] == 0:
+            assert "continues" not in suggestion.meta
+            continue
+        lower = run.started[suggestion.meta["continues"]]
+        assert lower.meta["config_id"] == suggestion.meta["config_id"]
+        assert lower.meta["rung"] == suggestion.meta["rung"] - 1
     assert all(isinstance(s.extra["epochs"], int) for s in run.started)
 
 
@@ -129,6 +136,7 @@ def test_asha_promotes_as_soon_as_a_rung_has_eta_results() -> None:
     best_of_three = min(run.started[:3], key=lambda s: s.params["x"])
     assert run.started[3].params == best_of_three.params
     assert run.started[3].meta["config_id"] == best_of_three.meta["config_id"]
+    assert run.started[3].meta["continues"] == run.started.index(best_of_three)
 
 
 def test_asha_promotes_only_from_the_top_third_and_never_idles() -> None:

@@ -39,16 +39,18 @@ class ASHA(HyperbandBase):
         suggestions: list[Suggestion] = []
         for _ in range(n):
             promotion = self._promotion(rungs)
+            continues = None
             if promotion is not None:
                 rung, config = promotion
                 params = rungs[rung - 1].params[config]
+                continues = rungs[rung - 1].trials[config]
             else:
                 rung, config = 0, next_config
                 params = self._random_params(config)
                 next_config += 1
             # Record it at once so the rest of this batch sees it as taken.
             rungs[rung].issued.add(config)
-            suggestions.append(self._suggestion(params, key, rung, config))
+            suggestions.append(self._suggestion(params, key, rung, config, continues))
         return suggestions
 
     def _promotion(self, rungs: list[RungLedger]) -> tuple[int, int] | None:

@@ -28,12 +28,14 @@ class RungLedger:
         ended: How many of them have ended, in any state.
         losses: Configuration id to loss, for the trials that gave one.
         params: Configuration id to its hyperparameters.
+        trials: Configuration id to the trial that ran it here.
     """
 
     issued: set[int] = field(default_factory=set)
     ended: int = 0
     losses: dict[int, float] = field(default_factory=dict)
     params: dict[int, dict[str, Any]] = field(default_factory=dict)
+    trials: dict[int, int] = field(default_factory=dict)
 
     def best(self, count: int) -> list[int]:
         """The ``count`` configuration ids with the smallest loss, ties by id."""
@@ -58,6 +60,7 @@ class Ledger:
             rung.issued.add(config)
             rung.ended += 1
             rung.params[config] = observation.params
+            rung.trials[config] = observation.trial_id
             if observation.succeeded and observation.loss is not None:
                 rung.losses[config] = observation.loss
         for suggestion in running:

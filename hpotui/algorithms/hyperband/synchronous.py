@@ -54,19 +54,33 @@ class HyperbandBase(Algorithm):
             logger.warning("%s", warning)
 
     def _suggestion(
-        self, params: dict[str, Any], key: BracketKey, rung: int, config: int
+        self,
+        params: dict[str, Any],
+        key: BracketKey,
+        rung: int,
+        config: int,
+        continues: int | None = None,
     ) -> Suggestion:
+        """A suggestion at rung ``rung``; ``continues`` is the lower rung's trial.
+
+        ``meta["continues"]`` names the trial that ran this configuration at the
+        previous rung, so that an executor whose training script resumes from a
+        checkpoint can start from that trial's result folder.
+        """
         resource = self.brackets[self.settings_index(key[1])].rungs[rung].r
+        meta = {
+            "iteration": key[0],
+            "bracket": key[1],
+            "rung": rung,
+            "config_id": config,
+            "resource": resource,
+        }
+        if continues is not None:
+            meta["continues"] = continues
         return Suggestion(
             params=dict(params),
             extra={self.settings.resource_name: resource},
-            meta={
-                "iteration": key[0],
-                "bracket": key[1],
-                "rung": rung,
-                "config_id": config,
-                "resource": resource,
-            },
+            meta=meta,
         )
 
     def settings_index(self, s: int) -> int:
@@ -94,8 +108,8 @@ class Hyperband(HyperbandBase):
                 break
             pending = self._pending(ledger, key, offset, n - len(suggestions), history)
             suggestions += [
-                self._suggestion(params, key, rung, config)
-                for rung, config, params in pending
+                self._suggestion(params, key, rung, config, continues)
+                for rung, config, params, continues in pending
             ]
             if pending:
                 logger.debug("bracket %s: %d suggestions", key, len(pending))
@@ -126,8 +140,8 @@ class Hyperband(HyperbandBase):
         offset: int,
         limit: int,
         history: Sequence[Observation],
-    ) -> list[tuple[int, int, dict[str, Any]]]:
-        """Up to ``limit`` ``(rung, config id, params)`` ready to start now."""
+    ) -> list[tuple[int, int, dict[str, Any], int | None]]:
+        """Up to ``limit`` ``(rung, config id, params, continued trial)`` to start."""
         bracket = self.brackets[self.settings_index(key[1])]
         first = ledger.rung(key, 0)
         fresh = [
@@ -136,7 +150,9 @@ class Hyperband(HyperbandBase):
             if config not in first.issued
         ][:limit]
         if fresh:
-            return [(0, config, self.new_config(config, history)) for config in fresh]
+            return [
+                (0, config, self.new_config(config, history), None) for config in fresh
+            ]
         for index in range(len(bracket.rungs) - 1):
             rung, upper = ledger.rung(key, index), ledger.rung(key, index + 1)
             if rung.ended < len(rung.issued) or not rung.issued:
@@ -145,7 +161,7 @@ class Hyperband(HyperbandBase):
             waiting = [config for config in promoted if config not in upper.issued]
             if waiting:
                 return [
-                    (index + 1, config, rung.params[config])
+                    (index + 1, config, rung.params[config], rung.trials[config])
                     for config in waiting[:limit]
                 ]
         return []
