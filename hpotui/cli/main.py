@@ -15,6 +15,8 @@ from hpotui.errors import HpotuiError
 
 _VERB_MODULES = [
     # each module defines `commands: list[click.Command]`
+    "hpotui.cli.algorithms",
+    "hpotui.cli.validate",
     "hpotui.cli.plan",
 ]
 
