@@ -30,7 +30,8 @@ def _experiment(tmp_path: Path, algorithm: str) -> Path:
     path = tmp_path / "hb.yaml"
     path.write_text(
         f"name: hb\nalgorithm: {algorithm}\n"
-        "model: {dir: ., command: [python, train.py]}\n"
+        "model: {dir: ., command: python train.py}\n"
+        "hyperparams:\n  lr: {range: [0.001, 0.1], log: true}\n"
     )
     return path
 
@@ -80,7 +81,7 @@ def test_bad_eta_names_the_field_and_exits_2(tmp_path: Path) -> None:
     )
     result = _hpotui("plan", str(path))
     assert result.returncode == 2
-    assert result.stderr.startswith("error: algorithm.eta: 1 must be greater than 1")
+    assert "hb.yaml:2 algorithm.eta: must be a number > 1 (got 1)" in result.stderr
     assert "Traceback" not in result.stderr
 
 

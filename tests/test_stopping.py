@@ -116,3 +116,21 @@ def test_bad_sections_name_the_field(spec, field) -> None:
     with pytest.raises(ExperimentFileError) as caught:
         create_stopping_rule(spec)
     assert caught.value.message.startswith(field + ":")
+
+
+def test_experiment_file_names_a_bad_rule_setting(tmp_path) -> None:
+    from hpotui.experiment.loader import load_experiment_text
+
+    text = (
+        "name: es\nmodel: {dir: ., command: python train.py}\n"
+        "hyperparams:\n  lr: {range: [0.001, 0.1], log: true}\n"
+        "early_stopping: {rule: median, grace: 3}\n"
+    )
+    with pytest.raises(ExperimentFileError) as caught:
+        load_experiment_text(text, "es.yaml", tmp_path)
+    assert "es.yaml:5 early_stopping.grace: not a setting of the median rule" in (
+        caught.value.message
+    )
+    good = text.replace("grace:", "grace_steps:")
+    experiment = load_experiment_text(good, "es.yaml", tmp_path)
+    assert experiment.early_stopping == {"rule": "median", "grace_steps": 3}

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from hpotui.algorithms.hyperband import Bracket, HyperbandSettings, parse_settings, plan
 from hpotui.errors import ExperimentFileError
+from hpotui.experiment.loader import load_experiment
 
 
 @click.command("plan")
@@ -64,56 +64,15 @@ _MULTI_FIDELITY = {"hyperband", "asha", "bohb"}
 
 
 def _settings_of(file: Path) -> HyperbandSettings:
-    """The Hyperband settings of an experiment file, in either form.
-
-    Only the algorithm section is read, so a schedule can be planned before the
-    rest of the file is written.
-    """
-    # TODO: read through the experiment loader (file:line messages) once it lands;
-    # until then the two forms of the algorithm section are read here.
-    document = _read(file)
-    if "algoDef" in document:
-        name, options = _wmla_algorithm(document["algoDef"])
-    else:
-        name, options = _yaml_algorithm(document.get("algorithm"))
-    if str(name).lower() not in _MULTI_FIDELITY:
+    """The Hyperband settings of an experiment file, in either form."""
+    experiment = load_experiment(file)
+    name = experiment.algorithm.name
+    if name.lower() not in _MULTI_FIDELITY:
         raise ExperimentFileError(
             f"algorithm.name: {file.name} uses {name!r}; plan shows the schedule of "
             "Hyperband, ASHA or BOHB"
         )
-    return parse_settings(options)
-
-
-def _read(file: Path) -> dict[str, Any]:
-    try:
-        document = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise ExperimentFileError(
-            f"{file}: cannot be read as YAML or JSON ({err}); fix the syntax"
-        ) from err
-    if not isinstance(document, dict):
-        raise ExperimentFileError(f"{file}: expected a mapping at the top level")
-    return document
-
-
-def _yaml_algorithm(section: Any) -> tuple[str, dict[str, Any]]:
-    if isinstance(section, str):
-        return section, {}
-    if not isinstance(section, dict):
-        raise ExperimentFileError(
-            "algorithm: missing; write {name: Hyperband, eta: 3, "
-            "resource: {name: epochs, max: 81}}"
-        )
-    options = {k: v for k, v in section.items() if k not in ("name", "seed")}
-    options.update(options.pop("options", None) or {})
-    return str(section.get("name", "Random")), options
-
-
-def _wmla_algorithm(algo_def: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    params = {p.get("name"): p.get("value") for p in algo_def.get("algoParams") or []}
-    resource = {"name": params.get("ResourceName"), "max": params.get("ResourceValue")}
-    options = {"eta": algo_def.get("hyperbandEta", 3), "resource": resource}
-    return str(algo_def.get("algorithm", "Random")), options
+    return parse_settings(experiment.algorithm.options)
 
 
 def _number(value: Any) -> str:
