@@ -3,7 +3,7 @@
 Prints, per problem, the median over seeds of the best full-budget loss after a
 quarter, half and all of the epoch budget, and how many epochs each method needs
 (median curve) to reach the best median final loss of the Optuna methods.
-Writes the same tables to ``benchmarks/results/multifidelity.md``.
+Writes each table to ``benchmarks/results/multifidelity-<problem>.md``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from benchmarks.multifidelity.methods import (
 from benchmarks.multifidelity.problems import PROBLEMS, Problem
 from benchmarks.multifidelity.runners import Anytime, run
 
-RESULTS = Path(__file__).resolve().parents[1] / "results" / "multifidelity.md"
+RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
 def main() -> None:
@@ -29,7 +29,6 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--problems", nargs="*", default=list(PROBLEMS))
     args = parser.parse_args()
-    sections = []
     for name in args.problems:
         problem = PROBLEMS[name]()
         started = time.perf_counter()
@@ -37,9 +36,9 @@ def main() -> None:
         lines = _table(problem, curves, args.seeds)
         lines.append(f"({time.perf_counter() - started:.0f} s)")
         print("\n".join(lines), flush=True)
-        sections.append("\n".join(lines))
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text("# Multi-fidelity benchmark\n\n" + "\n\n".join(sections) + "\n")
+        RESULTS.mkdir(exist_ok=True)
+        path = RESULTS / f"multifidelity-{problem.name}.md"
+        path.write_text("\n".join(lines) + "\n")
 
 
 def _run_all(problem: Problem, seeds: int) -> dict[str, list[Anytime]]:
