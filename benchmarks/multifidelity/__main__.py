@@ -70,6 +70,11 @@ def _table(problem: Problem, curves: dict[str, list[Anytime]], seeds: int) -> li
         "",
         f"Target: Optuna's best median final loss {target:.4f}.",
         "",
+        "Columns B/4, B/2, B: median over seeds of the best full-budget loss after "
+        "that many epochs (inf: no trial had trained the full budget yet). Epochs "
+        "to target: first epoch count at which that median reaches the target. "
+        "Promotions re-train from scratch unless the method says resumed.",
+        "",
         "| method | trials | B/4 | B/2 | B | epochs to target | share of B |",
         "|---|---|---|---|---|---|---|",
     ]
