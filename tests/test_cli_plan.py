@@ -63,16 +63,24 @@ def test_wmla_request_plans_the_same_schedule() -> None:
 
 def test_text_shows_each_bracket_and_the_totals(tmp_path: Path) -> None:
     path = _experiment(
-        tmp_path, "{name: ASHA, eta: 3, resource: {name: epochs, max: 9}}"
+        tmp_path, "{name: BOHB, eta: 3, resource: {name: epochs, max: 9}}"
     )
     result = CliRunner().invoke(plan_command, [str(path)])
     assert result.output.splitlines() == [
-        "Hyperband eta=3, epochs from 1 to 9: 3 brackets",
+        "BOHB eta=3, epochs from 1 to 9: 3 brackets",
         "  bracket 2: 9 x 1 -> 3 x 3 -> 1 x 9   (13 trials, 27 epochs)",
         "  bracket 1: 5 x 3 -> 1 x 9   (6 trials, 24 epochs)",
         "  bracket 0: 3 x 9   (3 trials, 27 epochs)",
         "one pass: 22 trials, 78 epochs",
     ]
+
+
+def test_asha_plans_only_the_most_aggressive_bracket(tmp_path: Path) -> None:
+    path = _experiment(
+        tmp_path, "{name: ASHA, eta: 3, resource: {name: epochs, max: 81}}"
+    )
+    result = CliRunner().invoke(plan_command, [str(path), "--json"])
+    assert json.loads(result.output) == R81[:1]
 
 
 def test_bad_eta_names_the_field_and_exits_2(tmp_path: Path) -> None:

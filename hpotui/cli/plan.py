@@ -22,14 +22,16 @@ def plan_command(file: Path, as_json: bool) -> None:
     Each bracket is one run of successive halving; a rung runs n configurations
     at resource r, and the best 1/eta go on to the next rung.
     """
-    settings = _settings_of(file)
+    algorithm, settings = _settings_of(file)
     for warning in settings.warnings:
         click.echo(f"warning: {warning}", err=True)
     brackets = plan(settings)
+    if algorithm.lower() == "asha":
+        brackets = brackets[:1]  # ASHA runs only the most aggressive bracket
     if as_json:
         click.echo(json.dumps(schedule_json(brackets)))
         return
-    click.echo("\n".join(schedule_lines(settings, brackets)))
+    click.echo("\n".join(schedule_lines(algorithm, settings, brackets)))
 
 
 def schedule_json(brackets: list[Bracket]) -> list[dict[str, Any]]:
@@ -40,11 +42,13 @@ def schedule_json(brackets: list[Bracket]) -> list[dict[str, Any]]:
     ]
 
 
-def schedule_lines(settings: HyperbandSettings, brackets: list[Bracket]) -> list[str]:
+def schedule_lines(
+    algorithm: str, settings: HyperbandSettings, brackets: list[Bracket]
+) -> list[str]:
     """The schedule as text: one line per bracket, then the totals of one pass."""
     name = settings.resource_name
     lines = [
-        f"Hyperband eta={_number(settings.eta)}, {name} from "
+        f"{algorithm} eta={_number(settings.eta)}, {name} from "
         f"{_number(settings.min_resource)} to {_number(settings.max_resource)}: "
         f"{len(brackets)} bracket{'s' if len(brackets) > 1 else ''}"
     ]
@@ -63,8 +67,8 @@ def schedule_lines(settings: HyperbandSettings, brackets: list[Bracket]) -> list
 _MULTI_FIDELITY = {"hyperband", "asha", "bohb"}
 
 
-def _settings_of(file: Path) -> HyperbandSettings:
-    """The Hyperband settings of an experiment file, in either form."""
+def _settings_of(file: Path) -> tuple[str, HyperbandSettings]:
+    """The algorithm name and Hyperband settings of an experiment file."""
     experiment = load_experiment(file)
     name = experiment.algorithm.name
     if name.lower() not in _MULTI_FIDELITY:
@@ -72,7 +76,7 @@ def _settings_of(file: Path) -> HyperbandSettings:
             f"algorithm.name: {file.name} uses {name!r}; plan shows the schedule of "
             "Hyperband, ASHA or BOHB"
         )
-    return parse_settings(experiment.algorithm.options)
+    return name, parse_settings(experiment.algorithm.options)
 
 
 def _number(value: Any) -> str:
