@@ -15,8 +15,13 @@ from hpotui.errors import HpotuiError
 
 _VERB_MODULES = [
     # each module defines `commands: list[click.Command]`
-    "hpotui.cli.algorithms",
     "hpotui.cli.validate",
+    "hpotui.cli.run",
+    "hpotui.cli.inspect",
+    "hpotui.cli.control",
+    "hpotui.cli.remote",
+    "hpotui.cli.serve",
+    "hpotui.cli.algorithms",
     "hpotui.cli.plan",
 ]
 
