@@ -48,18 +48,30 @@ class Hyper:
 
     @classmethod
     def from_theta(cls, theta: np.ndarray) -> Hyper:
-        return cls(np.exp(theta[:-2]), float(np.exp(theta[-2])), float(np.exp(theta[-1])))
+        return cls(
+            np.exp(theta[:-2]), float(np.exp(theta[-2])), float(np.exp(theta[-1]))
+        )
 
 
 class Posterior:
-    """The GP conditioned on training data, for a fixed :class:`Hyper`."""
+    """The GP conditioned on training data, for a fixed :class:`Hyper`.
+
+    ``noise`` (n,) overrides the noise variance per point; fantasies use a tiny one
+    because the model is to believe them exactly.
+    """
 
     def __init__(
-        self, X: np.ndarray, y: np.ndarray, categorical: np.ndarray, hyper: Hyper
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        categorical: np.ndarray,
+        hyper: Hyper,
+        noise: np.ndarray | None = None,
     ) -> None:
         self.X, self.y, self.categorical, self.hyper = X, y, categorical, hyper
+        self.noise = np.full(len(y), hyper.noise) if noise is None else noise
         corr, _ = matern52(scaled_r2(squared_distances(X, X, categorical), hyper.ell))
-        self.L = _cholesky(hyper.s2 * corr + hyper.noise * np.eye(len(y)))
+        self.L = _cholesky(hyper.s2 * corr + np.diag(self.noise))
         self.alpha = cho_solve((self.L, True), y)
 
     def predict(self, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -99,7 +111,7 @@ def fit_hyper(
     y: np.ndarray,
     categorical: np.ndarray,
     rng: np.random.Generator,
-    restarts: int = 2,
+    restarts: int = 1,
 ) -> Hyper:
     """Hyperparameters maximising the penalised marginal likelihood.
 
@@ -122,8 +134,13 @@ def fit_hyper(
         theta0 = np.clip(theta0, [b[0] for b in bounds], [b[1] for b in bounds])
         try:
             result = minimize(
-                _neg_log_posterior, theta0, args=(D, y, centre), jac=True,
-                method="L-BFGS-B", bounds=bounds, options={"maxiter": 60},
+                _neg_log_posterior,
+                theta0,
+                args=(D, y, centre),
+                jac=True,
+                method="L-BFGS-B",
+                bounds=bounds,
+                options={"maxiter": 50},
             )
         except (FitError, np.linalg.LinAlgError, ValueError):
             continue
@@ -135,7 +152,7 @@ def fit_hyper(
 
 
 def _ell_prior_centre(d: int) -> float:
-    return float(np.log(0.5 * np.sqrt(d)))
+    return float(np.log(0.5 * np.sqrt(max(d, 1))))
 
 
 def _neg_log_posterior(
@@ -161,7 +178,9 @@ def _neg_log_posterior(
     return float(value + prior_value), grad + prior_grad
 
 
-def _log_prior_penalty(theta: np.ndarray, ell_centre: float) -> tuple[float, np.ndarray]:
+def _log_prior_penalty(
+    theta: np.ndarray, ell_centre: float
+) -> tuple[float, np.ndarray]:
     centres = np.concatenate(
         [np.full(len(theta) - 2, ell_centre), [_S2_PRIOR[0], _NOISE_PRIOR[0]]]
     )

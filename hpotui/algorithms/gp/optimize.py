@@ -109,8 +109,12 @@ def _refine(
 
     x0 = starts[:, movable].ravel()
     result = minimize(
-        objective, x0, jac=True, method="L-BFGS-B",
-        bounds=[(0.0, 1.0)] * len(x0), options={"maxiter": 50},
+        objective,
+        x0,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0.0, 1.0)] * len(x0),
+        options={"maxiter": 50},
     )
     out = fixed.copy()
     out[:, movable] = np.clip(result.x, 0.0, 1.0).reshape(len(starts), -1)

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Sequence
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from hpotui.algorithms.base import Algorithm, Observation, Suggestion
 from hpotui.algorithms.gp.model import FitError, Hyper, Posterior, fit_hyper
@@ -25,7 +26,6 @@ from hpotui.algorithms.unique import UniqueFilter
 from hpotui.algorithms.unit_cube import (
     UnitData,
     UnitEncoder,
-    cell_counts,
     quasi_random_point,
     snap,
     trial_rng,
@@ -34,8 +34,9 @@ from hpotui.space import ChoiceParam, SearchSpace
 
 logger = logging.getLogger(__name__)
 
-_DEFAULTS = {"startup_trials": 10, "fit_points": 120, "model_points": 400}
+_DEFAULTS = {"startup_trials": 10, "fit_points": 100, "model_points": 300}
 _INCUMBENTS = 5
+_FANTASY_NOISE = 1e-6
 
 
 @register
@@ -44,7 +45,7 @@ class Bayesian(Algorithm):
 
     Options (experiment file ``algorithm.options``): ``startup_trials`` (quasi-random
     trials before the model, 10), ``fit_points`` (most trials the hyperparameter fit
-    looks at, 120) and ``model_points`` (most trials the model conditions on, 400);
+    looks at, 100) and ``model_points`` (most trials the model conditions on, 300);
     the two caps keep the cubic cost of a suggestion bounded.
     """
 
@@ -56,7 +57,8 @@ class Bayesian(Algorithm):
         self._encoder = UnitEncoder(space)
         self._active = np.array([not p.is_pinned for p in space.params])
         categorical = np.array([isinstance(p, ChoiceParam) for p in space.params])
-        movable = ~categorical & (cell_counts(space) == 0)
+        # Stepped and int columns move relaxed and are snapped afterwards.
+        movable = ~categorical
         self._geometry = Geometry(
             categorical=categorical[self._active],
             movable=movable[self._active],
@@ -67,11 +69,23 @@ class Bayesian(Algorithm):
     def suggest(
         self, n: int, history: Sequence[Observation], running: Sequence[Suggestion]
     ) -> list[Suggestion]:
+        # The matrices are small: BLAS threads only contend with each other and
+        # with the engine, slowing a suggestion down several times on a busy host.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._suggest(n, history, running)
+
+    def _suggest(
+        self, n: int, history: Sequence[Observation], running: Sequence[Suggestion]
+    ) -> list[Suggestion]:
         start = len(history) + len(running)
         rng = trial_rng(self.seed, start)
         unique = UniqueFilter(self.space, history, running)
         data = self._encoder.data(history, running)
-        model_based = start + n > self.settings["startup_trials"] and len(data.y) >= 2
+        model_based = (
+            start + n > self.settings["startup_trials"]
+            and len(data.y) >= 2
+            and self._active.any()
+        )
         model = self._model(data, rng) if model_based else None
         suggestions: list[Suggestion] = []
         for index in range(start, start + n):
@@ -181,11 +195,20 @@ class _Model:
         """The model believing that ``points`` score their posterior mean."""
         mean, _ = self.posterior.predict(points)
         old = self.posterior
+        # Believed exactly: with the fitted noise the variance at a fantasy would
+        # stay high and the next suggestion of the batch would land on it again.
+        believed = np.full(len(points), _FANTASY_NOISE * old.hyper.s2)
         posterior = Posterior(
-            np.vstack([old.X, points]), np.concatenate([old.y, mean]),
-            old.categorical, old.hyper,
+            np.vstack([old.X, points]),
+            np.concatenate([old.y, mean]),
+            old.categorical,
+            old.hyper,
+            np.concatenate([old.noise, believed]),
         )
-        return _Model(posterior, self.best, self.incumbents, self.geometry)
+        # The fantasies count as observations, so they can lower the incumbent: a
+        # point believed better than it would otherwise keep a positive EI forever.
+        best = min(self.best, float(mean.min()))
+        return _Model(posterior, best, self.incumbents, self.geometry)
 
 
 def _with_failures(data: UnitData) -> tuple[np.ndarray, np.ndarray]:
@@ -210,7 +233,9 @@ def _subset(z: np.ndarray, cap: int, rng: np.random.Generator) -> np.ndarray:
         return np.arange(len(z))
     order = np.argsort(z, kind="stable")
     best, rest = order[: cap // 2], order[cap // 2 :]
-    return np.sort(np.concatenate([best, rng.choice(rest, cap - len(best), replace=False)]))
+    return np.sort(
+        np.concatenate([best, rng.choice(rest, cap - len(best), replace=False)])
+    )
 
 
 __all__ = ["Bayesian", "Hyper"]

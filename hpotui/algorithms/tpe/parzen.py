@@ -17,13 +17,15 @@ one component and draws every parameter from it, so the parameters stay dependen
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import log_ndtr, logsumexp, ndtr, ndtri
+from scipy.special import logsumexp, ndtr, ndtri
 
 # The prior's bandwidth: wide enough to be near-uniform over [0, 1], so the
 # estimator always keeps some mass away from the observations.
 _PRIOR_SIGMA = 1.0
 # Share of a categorical kernel's mass spread evenly over every choice.
 _CATEGORICAL_SMOOTHING = 0.2
+BANDWIDTH = 0.05
+_MIN_SIGMA = 0.005
 
 
 class ParzenEstimator:
@@ -52,7 +54,7 @@ class ParzenEstimator:
         self.w = np.exp(self.log_w)
         self.mu = np.vstack([X, np.full((1, d), 0.5)])
         self.sigma = np.vstack(
-            [np.tile(_bandwidths(n, cells), (n, 1)), np.full((1, d), _PRIOR_SIGMA)]
+            [np.tile(_bandwidths(X, cells), (n, 1)), np.full((1, d), _PRIOR_SIGMA)]
         )
         self.probs = _categorical_kernels(X, categorical, cells)
 
@@ -86,15 +88,16 @@ class ParzenEstimator:
         return logsumexp(per_component + self.log_w[None], axis=1)
 
 
-def _bandwidths(n: int, cells: np.ndarray) -> np.ndarray:
+def _bandwidths(X: np.ndarray, cells: np.ndarray) -> np.ndarray:
     """Per column, the bandwidth of an observation's kernel, (d,).
 
-    Scott's rule shrinks the kernels as observations accumulate; a discrete column
-    keeps at least half a cell so neighbouring values stay reachable.
+    Scott's rule for a unit range (Scott 1992, eq. 6.42) shrinks the kernels as
+    observations accumulate; a discrete column keeps at least half a cell so
+    neighbouring values stay reachable.
     """
-    d = len(cells)
-    sigma = np.full(d, 0.2 * max(n, 1) ** (-1.0 / (d + 4)))
-    floor = np.where(cells > 0, 0.5 / np.maximum(cells, 1), 0.01)
+    n, d = X.shape
+    sigma = np.full(d, BANDWIDTH * max(n, 1) ** (-1.0 / (d + 4)))
+    floor = np.where(cells > 0, 0.5 / np.maximum(cells, 1), _MIN_SIGMA)
     return np.maximum(sigma, floor)
 
 

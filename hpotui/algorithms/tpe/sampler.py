@@ -32,8 +32,8 @@ from hpotui.space import ChoiceParam, SearchSpace
 
 _DEFAULTS = {
     "startup_trials": 10,
-    "candidates": 24,
-    "gamma": 0.1,
+    "candidates": 48,
+    "gamma": 0.15,
     "max_good": 25,
     "prior_weight": 1.0,
 }
@@ -47,8 +47,8 @@ class TPE(Algorithm):
     """Multivariate TPE with a constant liar for running trials.
 
     Options (experiment file ``algorithm.options``): ``startup_trials`` (quasi-random
-    trials before the model, 10), ``candidates`` (draws scored per suggestion, 24),
-    ``gamma`` (share of trials counted as good, 0.1, at most ``max_good`` = 25) and
+    trials before the model, 10), ``candidates`` (draws scored per suggestion, 48),
+    ``gamma`` (share of trials counted as good, 0.15, at most ``max_good`` = 25) and
     ``prior_weight`` (1.0).
     """
 
@@ -101,7 +101,9 @@ class TPE(Algorithm):
             bad, self._categorical, self._cells, self.settings["prior_weight"]
         )
         for _ in range(_DUPLICATE_ROUNDS):
-            candidates = snap(self.space, below.sample(rng, self.settings["candidates"]))
+            candidates = snap(
+                self.space, below.sample(rng, self.settings["candidates"])
+            )
             score = below.log_pdf(candidates) - above.log_pdf(candidates)
             for best in np.argsort(-score, kind="stable"):
                 if unique.admit(self.space.decode(candidates[best])):
