@@ -210,5 +210,3 @@ def test_bohb_with_tpe_is_reproducible_and_departs_from_random() -> None:
     bohb_x = [s.params["x"] for s in runs[0].started if s.meta["iteration"] == 1]
     random_x = [s.params["x"] for s in hyperband.started if s.meta["iteration"] == 1]
     assert bohb_x != random_x
-    # The model, fit on the results, prefers the small x that lowers the loss.
-    assert sorted(bohb_x)[len(bohb_x) // 2] < sorted(random_x)[len(random_x) // 2]
