@@ -52,8 +52,12 @@ def _optuna(sampler: str, pruner: str) -> Method:
                     min_resource=1, reduction_factor=ETA
                 ),
             }
+            # HyperbandPruner picks brackets by hashing the study name, so a fixed
+            # name keeps a seed's run reproducible.
             return optuna.create_study(
-                sampler=samplers[sampler](), pruner=pruners[pruner]()
+                study_name=f"multifidelity-{seed}",
+                sampler=samplers[sampler](),
+                pruner=pruners[pruner](),
             )
 
         return OptunaDriver(problem, study)
