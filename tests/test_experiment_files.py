@@ -147,13 +147,13 @@ def test_trial_settings_are_read(tmp_path: Path) -> None:
     text = BASE + (
         "data_fraction: 0.25\ngpus_per_trial: 1\ngpus: '0,1'\n"
         "executor: {type: dask, cluster: local, workers: 2}\n"
-        "early_stopping: {rule: median, min_steps: 3}\n"
+        "early_stopping: {rule: median, grace_steps: 3}\n"
     )
     exp = check(tmp_path, text).experiment
     assert exp.data_fraction == 0.25 and exp.gpus_per_trial == 1
     assert exp.gpus == ("0", "1")
     assert exp.executor.type == "dask" and exp.executor.workers == 2
-    assert exp.early_stopping == {"rule": "median", "min_steps": 3}
+    assert exp.early_stopping == {"rule": "median", "grace_steps": 3}
 
 
 @pytest.mark.parametrize(
@@ -164,7 +164,7 @@ def test_trial_settings_are_read(tmp_path: Path) -> None:
         ("gpus: {a: 1}", 't.yaml:8 gpus: must be a list of device ids such as [0, 1] (got {"a": 1})'),  # noqa: E501
         ("executor: {type: cloud}", "t.yaml:8 executor.type: input should be 'local' or 'dask' (got cloud)"),  # noqa: E501
         ("executor: {worker: 2}", "t.yaml:8 executor.worker: unknown key; did you mean workers?"),  # noqa: E501
-        ("early_stopping: median", "t.yaml:8 early_stopping: must be a mapping such as {rule: median, min_steps: 3} (got median)"),  # noqa: E501
+        ("early_stopping: median", "t.yaml:8 early_stopping: must be a mapping such as {rule: median, grace_steps: 3, min_trials: 5} (got median)"),  # noqa: E501
     ],
 )  # fmt: skip
 def test_trial_setting_errors(tmp_path: Path, extra: str, message: str) -> None:

@@ -103,4 +103,5 @@ def _load_builtins() -> None:
     # module with heavy imports costs nothing until it is asked for.
     from hpotui.algorithms import explicit, grid, random  # noqa: F401
     from hpotui.algorithms.gp import sampler as gp_sampler  # noqa: F401
+    from hpotui.algorithms.hyperband import asha, bohb, synchronous  # noqa: F401
     from hpotui.algorithms.tpe import sampler as tpe_sampler  # noqa: F401

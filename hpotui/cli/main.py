@@ -22,6 +22,7 @@ _VERB_MODULES = [
     "hpotui.cli.remote",
     "hpotui.cli.serve",
     "hpotui.cli.algorithms",
+    "hpotui.cli.plan",
 ]
 
 

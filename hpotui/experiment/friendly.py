@@ -34,7 +34,7 @@ TOP_KEYS = (
     "experiments", "data_fraction", "gpus_per_trial", "gpus", "executor",
     "early_stopping", "wmla",
 )  # fmt: skip
-HYPERBAND_NAMES = {"hyperband"}
+HYPERBAND_NAMES = {"hyperband", "asha", "bohb"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 

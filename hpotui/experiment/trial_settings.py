@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from hpotui.engine.stopping import create_stopping_rule
+from hpotui.errors import ExperimentFileError
 from hpotui.experiment.model import ExecutorSpec, WmlaSpec
 from hpotui.experiment.validate import Checker, PathT, is_number, show
 
@@ -89,8 +91,19 @@ def _executor(ck: Checker, value: Any) -> ExecutorSpec | None:
 def _early_stopping(ck: Checker, value: Any) -> dict[str, Any] | None:
     if value is None or value is False:
         return None
-    data = ck.mapping(value, ("early_stopping",), "{rule: median, min_steps: 3}")
-    return data or None
+    data = ck.mapping(
+        value, ("early_stopping",), "{rule: median, grace_steps: 3, min_trials: 5}"
+    )
+    if not data:
+        return None
+    try:
+        create_stopping_rule(data)
+    except ExperimentFileError as err:
+        # The rule's message starts with its dotted field, e.g. early_stopping.eta.
+        field, _, text = err.message.partition(": ")
+        ck.error(tuple(field.split(".")), text)
+        return None
+    return data
 
 
 def _wmla(ck: Checker, value: Any) -> WmlaSpec | None:

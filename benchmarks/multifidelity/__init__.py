@@ -1,0 +1,1 @@
+"""Multi-fidelity benchmark: Hyperband, ASHA, BOHB and stopping rules vs Optuna."""
