@@ -1,0 +1,43 @@
+"""The experiment's progress: done of total, elapsed time, and why it ended."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label, ProgressBar
+
+from hpotui.ui.format import format_duration, state_label
+
+
+class ExperimentProgress(Horizontal):
+    """A bar of finished trials, then state, ``12/30``, elapsed and the stop reason."""
+
+    DEFAULT_CSS = """
+    ExperimentProgress { height: 1; }
+    ExperimentProgress ProgressBar { width: 24; }
+    ExperimentProgress Label { width: 1fr; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield ProgressBar(show_eta=False, show_percentage=False, id="bar")
+        yield Label("", id="progress-text")
+
+    def show(
+        self,
+        state: str,
+        done: int,
+        total: int,
+        elapsed: float | None,
+        reason: str | None,
+    ) -> None:
+        """Draw the bar and the line beside it."""
+        bar = self.query_one(ProgressBar)
+        if total > 0:
+            bar.update(total=total, progress=min(done, total))
+        else:
+            bar.update(total=None)
+        count = f"{done}/{total if total > 0 else '-'}"
+        text = f" {state_label(state)}  {count}  {format_duration(elapsed)}"
+        if reason:
+            text += f"  — {reason}"
+        self.query_one("#progress-text", Label).update(text)
