@@ -1,4 +1,4 @@
-"""Backend profiles: the embedded engine or a remote WML-A endpoint, remembered per name.
+"""Backend profiles: the embedded engine or a remote WML-A endpoint, by name.
 
 Profiles keep the URL, user name, CA bundle and TLS choice in a JSON file in the
 user's config folder. Passwords are never written: a remote profile asks for its

@@ -1,4 +1,4 @@
-"""A read-only backend over an ``--events`` file, so a headless run can be watched later.
+"""A read-only backend over an ``--events`` file: watch a headless run later.
 
 A run on a cluster node writes one JSON line per engine event; this backend reads
 such a file back and serves it through the same :class:`Backend` interface as the
@@ -78,6 +78,10 @@ class ReplayBackend(Backend):
             raise BackendError(
                 f"events file {path} is empty; nothing to replay", title="Replay"
             )
+
+    def first_experiment(self) -> str:
+        """The name of the first experiment in the file."""
+        return self._events[0].experiment
 
     async def list_experiments(self) -> list[ExperimentSummary]:
         names = dict.fromkeys(event.experiment for event in self._events)

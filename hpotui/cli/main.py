@@ -14,7 +14,8 @@ import click
 from hpotui.errors import HpotuiError
 
 _VERB_MODULES = [
-    # "hpotui.cli.validate",  each module defines `commands: list[click.Command]`
+    # each module defines `commands: list[click.Command]`
+    "hpotui.cli.ui",
 ]
 
 
@@ -42,13 +43,20 @@ class _Root(click.Group):
 @click.option(
     "--profile", default=None, help="Backend profile; default: the embedded engine."
 )
+@click.option(
+    "--theme", default=None, help="Dashboard theme: dark, light or high-contrast."
+)
 @click.pass_context
 def cli(
-    ctx: click.Context, no_ui: bool, workspace: str | None, profile: str | None
+    ctx: click.Context,
+    no_ui: bool,
+    workspace: str | None,
+    profile: str | None,
+    theme: str | None,
 ) -> None:
     """hpotui: hyperparameter search from the terminal."""
     ctx.ensure_object(dict)
-    ctx.obj.update(no_ui=no_ui, workspace=workspace, profile=profile)
+    ctx.obj.update(no_ui=no_ui, workspace=workspace, profile=profile, theme=theme)
     if ctx.invoked_subcommand is None:
         if no_ui:
             click.echo(ctx.get_help())

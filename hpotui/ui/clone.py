@@ -46,7 +46,10 @@ def _document(experiment: Experiment, name: str) -> CommentedMap:
         }
     )
     doc["model"] = _flow(
-        {"dir": str(experiment.model.dir), "command": " ".join(experiment.model.command)}
+        {
+            "dir": str(experiment.model.dir),
+            "command": " ".join(experiment.model.command),
+        }
     )
     doc["hyperparams"] = CommentedMap(
         (hp.name, _flow(_param_spec(hp))) for hp in experiment.hyperparams

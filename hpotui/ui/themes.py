@@ -19,9 +19,17 @@ PREFIX = "hpotui-"
 DEFAULT_THEME = "dark"
 _VARIABLE = re.compile(r"^\s*\$([a-z-]+)\s*:\s*([^;]+);", re.MULTILINE)
 _COLOURS = (
-    "primary secondary accent foreground background surface panel "
-    "success warning error"
-).split()
+    "primary",
+    "secondary",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "success",
+    "warning",
+    "error",
+)
 
 
 def theme_folder() -> Path:

@@ -83,7 +83,6 @@ class EditorScreen(HpotuiScreen):
         yield Footer()
 
     async def on_mount(self) -> None:
-        await super().on_mount()
         table = self.query_one("#hyperparams", DataTable)
         for title in ("name", "type", "range / values", "step", "log"):
             table.add_column(title, key=title)

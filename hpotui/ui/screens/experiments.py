@@ -1,4 +1,4 @@
-"""Every experiment of the backend, with keys to open, create, clone, stop and delete."""
+"""Every experiment of the backend: open, create, clone, stop, delete, retry."""
 
 from __future__ import annotations
 
@@ -59,7 +59,6 @@ class ExperimentsScreen(HpotuiScreen):
         yield Footer()
 
     async def on_mount(self) -> None:
-        await super().on_mount()
         self.title = "hpotui · experiments"
         self.sub_title = self.backend.label
         self.query_one(DataTable).focus()

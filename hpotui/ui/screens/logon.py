@@ -54,7 +54,6 @@ class LogonScreen(HpotuiScreen):
         yield Footer()
 
     async def on_mount(self) -> None:
-        await super().on_mount()
         self.title = "hpotui · backend"
         self.sub_title = self.backend.label
         self.profiles = load_profiles()

@@ -89,7 +89,6 @@ class MonitorScreen(HpotuiScreen):
         yield Footer()
 
     async def on_mount(self) -> None:
-        await super().on_mount()
         self.title = f"hpotui · {self.experiment}"
         self.sub_title = self.backend.label
         self.set_interval(1 / self.hpo.refresh_rate, self.refresh_tick)
@@ -170,7 +169,12 @@ class MonitorScreen(HpotuiScreen):
             end = model.ended_at or self.hpo.now()
             elapsed = (end - model.started_at).total_seconds()
         self.query_one(ExperimentProgress).show(
-            model.state, done, model.summary.max_jobs, elapsed, model.reason
+            model.state,
+            done,
+            model.summary.max_jobs,
+            len(model.trials),
+            elapsed,
+            model.reason,
         )
         self.query_one(BestPanel).show(
             model.best, model.metric, model.summary.goal

@@ -74,7 +74,6 @@ class TrialScreen(HpotuiScreen):
         yield Footer()
 
     async def on_mount(self) -> None:
-        await super().on_mount()
         self.title = f"hpotui · {self.experiment} · trial {self.trial_id}"
         self.load()
         self.set_interval(_FOLLOW_INTERVAL, self._follow)

@@ -34,7 +34,7 @@ def group_by_rung(
 
 
 class BracketsView(Static):
-    """A text tree of brackets and rungs: how many trials ran, were promoted, stopped."""
+    """Brackets and rungs as text: trials run, promoted and stopped in each."""
 
     def show(self, trials: Iterable[TrialRecord]) -> None:
         """Draw the brackets of ``trials``."""

@@ -27,15 +27,25 @@ class ExperimentProgress(Horizontal):
         state: str,
         done: int,
         total: int,
+        seen: int,
         elapsed: float | None,
         reason: str | None,
     ) -> None:
-        """Draw the bar and the line beside it."""
+        """Draw the bar and the line beside it.
+
+        Args:
+            state: The experiment's state.
+            done: Trials that have ended.
+            total: The trial limit, or -1 for none.
+            seen: Trials started so far.
+            elapsed: Seconds since the start, or None.
+            reason: Why the experiment ended, if it has.
+        """
         bar = self.query_one(ProgressBar)
-        if total > 0:
-            bar.update(total=total, progress=min(done, total))
-        else:
-            bar.update(total=None)
+        # Without a trial limit the bar shows the ended share of the trials seen,
+        # never the endless pulse, which would redraw every frame.
+        known = total if total > 0 else max(seen, 1)
+        bar.update(total=known, progress=min(done, known))
         count = f"{done}/{total if total > 0 else '-'}"
         text = f" {state_label(state)}  {count}  {format_duration(elapsed)}"
         if reason:

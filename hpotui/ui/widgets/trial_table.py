@@ -131,7 +131,7 @@ class TrialTable(DataTable[Text | str]):
         self.apply_sort()
 
     def apply_sort(self) -> None:
-        """Re-sort if rows changed since the last sort; the cursor stays on its trial."""
+        """Re-sort if rows changed since the last sort, keeping the cursor's trial."""
         if not self._unsorted or not self.row_count:
             return
         self._unsorted = False
