@@ -15,6 +15,7 @@ from hpotui.errors import HpotuiError
 
 _VERB_MODULES = [
     # each module defines `commands: list[click.Command]`
+    "hpotui.cli.validate",
     "hpotui.cli.ui",
 ]
 
