@@ -39,11 +39,17 @@ class _Run:
 
     task: asyncio.Task[RunResult]
     scheduler: Scheduler | None = None
+    interrupted: bool = False
     subscribers: list[asyncio.Queue[ev.Event | None]] = field(default_factory=list)
 
     def publish(self, event: ev.Event) -> None:
         for queue in self.subscribers:
             queue.put_nowait(event)
+
+    def attach(self, scheduler: Scheduler) -> None:
+        self.scheduler = scheduler
+        if self.interrupted:
+            scheduler.interrupt()
 
     def close_streams(self, _task: object = None) -> None:
         for queue in self.subscribers:
@@ -112,8 +118,10 @@ class LocalBackend(Backend):
     def interrupt(self, name: str | None = None) -> None:
         """End this process's runs now, leaving them resumable (Ctrl-C)."""
         for run_name, run in self._runs.items():
-            if name in (None, run_name) and run.scheduler is not None:
-                run.scheduler.interrupt()
+            if name in (None, run_name) and not run.task.done():
+                run.interrupted = True
+                if run.scheduler is not None:
+                    run.scheduler.interrupt()
 
     async def stop(self, name: str) -> None:
         """Stop the experiment wherever its engine runs.
@@ -178,12 +186,24 @@ class LocalBackend(Backend):
         shown = out + (["── stderr ──", *err] if err else [])
         return LogTail(shown[-lines:], str(paths.stdout), len(shown) > lines)
 
-    def events(self, name: str) -> AsyncIterator[ev.Event]:
-        """Stored events from the start, then live ones until the run ends."""
+    def events(self, name: str, *, replay: bool = True) -> AsyncIterator[ev.Event]:
+        """Stored events from the start, then live ones until the run ends.
+
+        Args:
+            name: The experiment.
+            replay: False to skip what happened before this call.
+        """
         run = self._runs.get(name)
-        if run is not None and not run.task.done():
-            return self._live_events(name, run)
-        return self._stored_events(name)
+        if run is None or run.task.done():
+            return self._stored_events(name, replay)
+        # Subscribed, then the past read whole, with no await in between: no
+        # event is missed and none is seen twice.
+        queue: asyncio.Queue[ev.Event | None] = asyncio.Queue()
+        run.subscribers.append(queue)
+        past = self._past_events(name) if replay else []
+        if replay and run.scheduler is not None:
+            past.extend(run.scheduler.unflushed())
+        return _drain(past, queue, run)
 
     async def close(self) -> None:
         """Interrupt runs of this process (resumable) and wait for them to end."""
@@ -209,7 +229,7 @@ class LocalBackend(Backend):
                 experiment,
                 executor=executor,
                 listeners=[run.publish],
-                scheduler_ready=[lambda s: setattr(run, "scheduler", s)],
+                scheduler_ready=[run.attach],
                 poll_seconds=self._poll_seconds,
             )
         )
@@ -230,28 +250,16 @@ class LocalBackend(Backend):
         if self.store.live_owner(name) is None:
             raise BackendError(f"cannot {what}: experiment {name!r} is not running")
 
-    async def _live_events(self, name: str, run: _Run) -> AsyncIterator[ev.Event]:
-        queue: asyncio.Queue[ev.Event | None] = asyncio.Queue()
-        run.subscribers.append(queue)
-        try:
-            # Subscribed, then the past read whole, with no await in between:
-            # no event is missed and none is seen twice.
-            past: list[ev.Event] = []
-            seq = 0
-            while page := self.store.events_after(name, seq, _REPLAY_PAGE):
-                seq = page[-1][0]
-                past.extend(event for _, event in page)
-            if run.scheduler is not None:
-                past.extend(run.scheduler.unflushed())
-            for event in past:
-                yield event
-            while (event := await queue.get()) is not None:
-                yield event
-        finally:
-            run.subscribers.remove(queue)
-
-    async def _stored_events(self, name: str) -> AsyncIterator[ev.Event]:
+    def _past_events(self, name: str) -> list[ev.Event]:
+        past: list[ev.Event] = []
         seq = 0
+        while page := self.store.events_after(name, seq, _REPLAY_PAGE):
+            seq = page[-1][0]
+            past.extend(event for _, event in page)
+        return past
+
+    async def _stored_events(self, name: str, replay: bool) -> AsyncIterator[ev.Event]:
+        seq = 0 if replay else self.store.last_event_seq(name)
         while True:
             page = self.store.events_after(name, seq, _REPLAY_PAGE)
             for _, event in page:
@@ -263,3 +271,15 @@ class LocalBackend(Backend):
             if state.is_final and self.store.live_owner(name) is None:
                 return
             await asyncio.sleep(_STORE_POLL_SECONDS)
+
+
+async def _drain(
+    past: list[ev.Event], queue: asyncio.Queue[ev.Event | None], run: _Run
+) -> AsyncIterator[ev.Event]:
+    try:
+        for event in past:
+            yield event
+        while (event := await queue.get()) is not None:
+            yield event
+    finally:
+        run.subscribers.remove(queue)

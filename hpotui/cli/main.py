@@ -16,6 +16,9 @@ from hpotui.errors import HpotuiError
 _VERB_MODULES = [
     # each module defines `commands: list[click.Command]`
     "hpotui.cli.validate",
+    "hpotui.cli.run",
+    "hpotui.cli.inspect",
+    "hpotui.cli.control",
     "hpotui.cli.ui",
 ]
 

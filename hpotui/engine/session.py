@@ -8,7 +8,7 @@ more, then runs the :class:`Scheduler` until the experiment ends or is interrupt
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hpotui.engine.executor import Executor
@@ -95,7 +95,7 @@ async def run_session(
     *,
     executor: Executor | None = None,
     listeners: Sequence[Listener] = (),
-    scheduler_ready: Sequence[Listener] = (),
+    scheduler_ready: Sequence[Callable[[Scheduler], None]] = (),
     poll_seconds: float | None = None,
 ) -> RunResult:
     """Own, run and release one experiment already recorded in ``store``.
@@ -116,7 +116,7 @@ async def run_session(
         extra = {} if poll_seconds is None else {"poll_seconds": poll_seconds}
         scheduler = Scheduler(experiment, store, executor, listeners=listeners, **extra)
         for callback in scheduler_ready:
-            callback(scheduler)  # type: ignore[arg-type]
+            callback(scheduler)
         return await scheduler.run()
     finally:
         try:
@@ -151,4 +151,4 @@ def _unrequeued_interruptions(store: Store, name: str) -> list[TrialRecord]:
 
 
 def _comparable(experiment: Experiment) -> dict[str, Any]:
-    return experiment.model_dump(mode="json", exclude={"limits", "source"})
+    return experiment.model_dump(mode="json", exclude={"limits", "source", "notes"})

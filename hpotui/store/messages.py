@@ -47,6 +47,12 @@ class MessageQueries(StoreBase):
         )
         return [(int(row[0]), event_from_json(row[1])) for row in rows]
 
+    def last_event_seq(self, experiment: str) -> int:
+        row = self._one(
+            "SELECT COALESCE(MAX(seq), 0) FROM events WHERE experiment = ?", experiment
+        )
+        return int(row[0]) if row else 0
+
     def add_request(
         self, experiment: str, kind: str, trial_id: int | None = None
     ) -> None:
