@@ -18,6 +18,7 @@ from hpotui.errors import HpotuiError
 
 if TYPE_CHECKING:
     from hpotui.backends.base import Backend
+    from hpotui.experiment.model import Experiment
 
 _THEME_HELP = "Colour theme: dark, light, high-contrast, or a Textual theme name."
 _RATE_HELP = "Live redraws per second at most (default 10)."
@@ -54,11 +55,13 @@ def launch(
     theme: str | None = None,
     refresh_rate: float | None = None,
     workspace: str | None = None,
+    submit: Experiment | None = None,
 ) -> int:
     """Run the dashboard until the user quits; returns its exit code.
 
     The backend is closed (its runs saved, resumable) before this returns, also
-    after SIGTERM or SIGHUP.
+    after SIGTERM or SIGHUP. With ``submit``, the experiment is submitted first and
+    the monitor follows it.
     """
     check_terminal()
     from hpotui.ui.app import DEFAULT_REFRESH_RATE, HpotuiApp
@@ -71,6 +74,7 @@ def launch(
         theme_name=theme or "dark",
         refresh_rate=refresh_rate or DEFAULT_REFRESH_RATE,
         embedded=lambda: embedded_backend(workspace),
+        submit=submit,
     )
     code = app.run()
     return code or 0

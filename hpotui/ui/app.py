@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar, Literal
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -16,6 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from hpotui.backends.base import Backend
 from hpotui.errors import HpotuiError
+from hpotui.experiment.model import Experiment
 from hpotui.profiles import Profile
 from hpotui.ui.dialogs import ErrorDialog
 from hpotui.ui.model import MonitorModel
@@ -43,6 +45,7 @@ class HpotuiApp(App[int]):
         refresh_rate: Live redraws per second at most.
         clock: Where the current time comes from (tests pass a fixed one).
         embedded: Opens the embedded engine's backend, for the log-on screen.
+        submit: An experiment to submit at start; the monitor then follows it.
     """
 
     CSS_PATH = "styles/app.tcss"
@@ -63,6 +66,7 @@ class HpotuiApp(App[int]):
         refresh_rate: float = DEFAULT_REFRESH_RATE,
         clock: Callable[[], datetime] = _utcnow,
         embedded: Callable[[], Backend] | None = None,
+        submit: Experiment | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
@@ -72,6 +76,7 @@ class HpotuiApp(App[int]):
         self.refresh_rate = max(0.5, refresh_rate)
         self.clock = clock
         self.embedded = embedded
+        self.submit = submit
         self.closed_backend = False
         for theme in load_themes():
             self.register_theme(theme)
@@ -83,7 +88,18 @@ class HpotuiApp(App[int]):
 
     def on_mount(self) -> None:
         self._install_signal_handlers()
-        self.push_screen(self._first_screen())
+        if self.submit is not None:
+            self._submit_first(self.submit)
+        else:
+            self.push_screen(self._first_screen())
+
+    @work(exclusive=True, group="app-submit", exit_on_error=False)
+    async def _submit_first(self, experiment: Experiment) -> None:
+        from hpotui.ui.screens.experiments import ExperimentsScreen
+
+        self.push_screen(ExperimentsScreen())
+        name = await self.backend.submit(experiment)
+        self.open_monitor(name)
 
     def _first_screen(self) -> Screen[None]:
         from hpotui.ui.screens.editor import EditorScreen

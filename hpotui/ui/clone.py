@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
 from hpotui.backends.base import ExperimentDetail
 from hpotui.errors import HpotuiError
-from hpotui.experiment.model import Experiment, HyperParam
+from hpotui.experiment.writer import to_friendly_data
 
 
-def clone_document(detail: ExperimentDetail) -> CommentedMap:
+def clone_document(detail: ExperimentDetail, base_dir: Path) -> CommentedMap:
     """The experiment of ``detail`` in the friendly YAML form, renamed ``NAME-copy``.
+
+    Args:
+        detail: The stored experiment.
+        base_dir: Where the clone will be saved; paths are written relative to it.
 
     Raises:
         HpotuiError: The backend keeps no definition of the experiment.
@@ -24,55 +29,26 @@ def clone_document(detail: ExperimentDetail) -> CommentedMap:
             "open its YAML file with n instead",
             title="Clone",
         )
-    return _document(experiment, f"{experiment.name}-copy")
+    data = to_friendly_data(experiment, base_dir)
+    data["name"] = f"{experiment.name}-copy"
+    return _commented(data)
 
 
-def _document(experiment: Experiment, name: str) -> CommentedMap:
-    doc = CommentedMap()
-    doc["name"] = name
-    doc["objective"] = _flow(experiment.objective.model_dump(exclude_defaults=True))
-    algorithm = {"name": experiment.algorithm.name}
-    if experiment.algorithm.seed is not None:
-        algorithm["seed"] = experiment.algorithm.seed
-    doc["algorithm"] = _flow({**algorithm, **experiment.algorithm.options})
-    limits = experiment.limits
-    doc["limits"] = _flow(
-        {
-            "max_jobs": limits.max_jobs,
-            "max_parallel_jobs": limits.max_parallel_jobs,
-            "max_run_time": (
-                -1 if limits.max_run_time is None else f"{limits.max_run_time:g}s"
-            ),
-        }
-    )
-    doc["model"] = _flow(
-        {
-            "dir": str(experiment.model.dir),
-            "command": " ".join(experiment.model.command),
-        }
-    )
-    doc["hyperparams"] = CommentedMap(
-        (hp.name, _flow(_param_spec(hp))) for hp in experiment.hyperparams
-    )
-    if experiment.experiments is not None:
-        doc["experiments"] = [_flow(dict(row)) for row in experiment.experiments]
-    return doc
-
-
-def _param_spec(hp: HyperParam) -> dict[str, Any]:
-    if hp.values is not None:
-        return {"values": list(hp.values), "type": hp.type}
-    spec: dict[str, Any] = {"range": [hp.low, hp.high], "type": hp.type}
-    if hp.type == "int":
-        spec["range"] = [int(hp.low or 0), int(hp.high or 0)]
-    if hp.step is not None:
-        spec["step"] = hp.step
-    if hp.log:
-        spec["log"] = True
-    return spec
-
-
-def _flow(data: dict[str, Any]) -> CommentedMap:
-    node = CommentedMap(data)
-    node.fa.set_flow_style()
+def _commented(data: dict[str, Any]) -> CommentedMap:
+    # Short mappings (objective, limits, each hyperparameter) read best on one
+    # line, as in the documented examples.
+    node = CommentedMap()
+    for key, value in data.items():
+        node[key] = _node(value, top=True)
     return node
+
+
+def _node(value: Any, top: bool = False) -> Any:
+    if isinstance(value, dict):
+        node = CommentedMap((k, _node(v)) for k, v in value.items())
+        if not top or all(not isinstance(v, dict) for v in value.values()):
+            node.fa.set_flow_style()
+        return node
+    if isinstance(value, list):
+        return [_node(item) for item in value]
+    return value

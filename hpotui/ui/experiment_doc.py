@@ -8,7 +8,6 @@ order in the user's file survive a save. Validation goes through the same loader
 from __future__ import annotations
 
 import io
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,9 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
 from hpotui.errors import ExperimentFileError, HpotuiError
+from hpotui.experiment.loader import check_text
 from hpotui.experiment.model import Experiment
+from hpotui.experiment.validate import ValidationReport
 
 _TEMPLATE = """\
 name: new-experiment
@@ -93,39 +94,29 @@ def get_path(doc: CommentedMap, dotted: str) -> Any:
     return node
 
 
-def load_document(doc: CommentedMap, path: Path | None) -> Experiment:
-    """The experiment the document describes, checked by the standard loader.
+def check_document(doc: CommentedMap, path: Path | None) -> ValidationReport:
+    """Every error, warning and note ``hpotui validate`` would print for the document.
 
     Relative paths resolve from ``path``'s folder (the working folder for a new
     file), exactly as when the file is run.
+    """
+    shown = path or Path("new-experiment.yaml")
+    base = (path.parent if path else Path.cwd()).resolve()
+    return check_text(document_text(doc), str(shown), base)
+
+
+def load_document(doc: CommentedMap, path: Path | None) -> Experiment:
+    """The experiment the document describes.
 
     Raises:
         ExperimentFileError: The document is invalid; ``problems`` lists every
-            message, naming ``path`` and the line as ``hpotui validate`` does.
+            error as ``hpotui validate`` prints it.
     """
-    from hpotui.experiment.loader import load_experiment
-
-    shown = path or Path("new-experiment.yaml")
-    base = (path.parent if path else Path.cwd()).resolve()
-    with tempfile.TemporaryDirectory(prefix="hpotui-edit-") as folder:
-        draft = Path(folder) / shown.name
-        draft.write_text(document_text(_anchored(doc, base)), encoding="utf-8")
-        try:
-            return load_experiment(draft)
-        except ExperimentFileError as err:
-            problems = [p.replace(str(draft), str(shown)) for p in err.problems]
-            raise ExperimentFileError(problems[0], problems) from err
-
-
-def _anchored(doc: CommentedMap, base: Path) -> CommentedMap:
-    # The draft is checked in a temporary folder; an absolute model folder makes
-    # it resolve as it would next to the real file. Only a value changes, so line
-    # numbers in the messages stay those of the user's file.
-    copy = _yaml().load(document_text(doc))
-    model_dir = get_path(copy, "model.dir")
-    if isinstance(model_dir, str) and not Path(model_dir).is_absolute():
-        set_path(copy, "model.dir", str((base / model_dir).resolve()))
-    return copy
+    report = check_document(doc, path)
+    report.raise_for_errors()
+    assert report.experiment is not None
+    source = path.resolve() if path else None
+    return report.experiment.model_copy(update={"source": source})
 
 
 def save_document(doc: CommentedMap, path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from ruamel.yaml.comments import CommentedMap
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,10 +14,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
-from hpotui.errors import ExperimentFileError
 from hpotui.ui.dialogs import PromptDialog
 from hpotui.ui.dialogs.hyperparam import HyperparamDialog, parse_scalar
 from hpotui.ui.experiment_doc import (
+    check_document,
     get_path,
     load_document,
     new_document,
@@ -99,7 +100,7 @@ class EditorScreen(HpotuiScreen):
         from hpotui.ui.clone import clone_document
 
         detail = await self.backend.get_experiment(self.clone_of or "")
-        self.doc = clone_document(detail)
+        self.doc = clone_document(detail, Path.cwd())
         self._fill_form()
         self.check_now()
 
@@ -133,21 +134,16 @@ class EditorScreen(HpotuiScreen):
         self._check_timer = self.set_timer(_CHECK_DELAY, self.check_now)
 
     def check_now(self) -> None:
-        """Validate the document and show the problems, as ``hpotui validate`` would."""
-        try:
-            load_document(self.doc, self.path)
-        except ExperimentFileError as err:
-            self.problems = list(err.problems)
-        else:
-            self.problems = []
-        self._show_problems()
-
-    def _show_problems(self) -> None:
+        """Validate the document and show the findings, as ``hpotui validate`` would."""
+        report = check_document(self.doc, self.path)
+        self.problems = list(report.errors)
         widget = self.query_one("#problems", Static)
-        widget.set_class(bool(self.problems), "-bad")
-        widget.set_class(not self.problems, "-good")
-        text = "\n".join(self.problems) if self.problems else "✔ valid experiment"
-        widget.update(text)
+        widget.set_class(bool(report.errors), "-bad")
+        widget.set_class(report.ok, "-good")
+        lines = report.lines() if report.lines() else []
+        if report.ok:
+            lines.insert(0, "✔ valid experiment")
+        widget.update(Text("\n".join(lines)))
 
     def action_add_param(self) -> None:
         self.app.push_screen(HyperparamDialog(), self._param_edited)
