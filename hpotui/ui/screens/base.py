@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, cast
 
 from textual import events
 from textual.screen import Screen
+from textual.worker import Worker
 
 from hpotui.backends.base import Backend
 from hpotui.ui.widgets.too_small import TooSmallNotice, too_small
@@ -29,6 +30,11 @@ class HpotuiScreen(Screen[None]):
     async def on_mount(self) -> None:
         await self.mount(TooSmallNotice(id="too-small"))
         self._check_size(self.app.size.width, self.app.size.height)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker state messages do not bubble; hand failures to the app's one
+        # error handler.
+        self.hpo.on_worker_state_changed(event)
 
     def on_resize(self, event: events.Resize) -> None:
         self._check_size(event.size.width, event.size.height)

@@ -212,6 +212,11 @@ class MonitorScreen(HpotuiScreen):
     def action_back(self) -> None:
         self.hpo.leave(self)
 
+    @on(TrialTable.RowSelected, "#trial-table")
+    def _row_chosen(self, event: TrialTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_trial()
+
     def action_open_trial(self) -> None:
         trial_id = self.table.selected_trial
         if trial_id is not None:
