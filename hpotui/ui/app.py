@@ -115,11 +115,14 @@ class HpotuiApp(App[int]):
             return LogonScreen()
         return ExperimentsScreen()
 
-    def open_monitor(self, experiment: str) -> None:
-        """Show the monitor of ``experiment`` over the current screen."""
+    def open_monitor(self, experiment: str, replace: bool = False) -> None:
+        """Show the monitor of ``experiment`` over (or instead of) the current screen."""
         from hpotui.ui.screens.monitor import MonitorScreen
 
-        self.push_screen(MonitorScreen(experiment))
+        if replace:
+            self.switch_screen(MonitorScreen(experiment))
+        else:
+            self.push_screen(MonitorScreen(experiment))
 
     def open_trial(
         self, experiment: str, trial_id: int, model: MonitorModel | None

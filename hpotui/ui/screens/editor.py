@@ -209,7 +209,7 @@ class EditorScreen(HpotuiScreen):
             save_document(self.doc, self.path)
         name = await self.backend.submit(experiment)
         self.notify(f"submitted {name}")
-        self.hpo.open_monitor(name)
+        self.hpo.open_monitor(name, replace=True)
 
     def action_back(self) -> None:
         self.hpo.leave(self)

@@ -40,6 +40,7 @@ class ExperimentsScreen(HpotuiScreen):
         Binding("s", "stop", "Stop"),
         Binding("d", "delete", "Delete"),
         Binding("t", "retry", "Retry failed"),
+        Binding("u", "resume", "Resume"),
         Binding("r", "refresh", "Refresh"),
     ]
 
@@ -145,6 +146,15 @@ class ExperimentsScreen(HpotuiScreen):
         await getattr(self.backend, verb)(name)
         self.notify(f"{verb}: {name}")
         self.action_refresh()
+
+    @work(group="experiments-actions", exit_on_error=False)
+    async def action_resume(self) -> None:
+        """Continue the selected experiment and open its monitor."""
+        name = self.selected
+        if name is None:
+            return
+        await self.backend.resume(name)
+        self.hpo.open_monitor(name)
 
     @work(group="experiments-actions", exit_on_error=False)
     async def action_retry(self) -> None:

@@ -54,6 +54,7 @@ class MonitorScreen(HpotuiScreen):
         Binding("s", "stop", "Stop"),
         Binding("k", "kill_trial", "Kill trial"),
         Binding("t", "retry", "Retry failed"),
+        Binding("u", "resume", "Resume"),
         Binding("o", "sort_next", "Sort"),
         Binding("O", "sort_reverse", "Reverse", show=False),
         Binding("f", "filter", "Filter"),
@@ -275,6 +276,13 @@ class MonitorScreen(HpotuiScreen):
             return
         await self.backend.stop_trial(self.experiment, trial_id)
         self.notify(f"stopping trial {trial_id}")
+
+    @work(group="monitor-actions", exit_on_error=False)
+    async def action_resume(self) -> None:
+        """Continue a stopped or interrupted experiment and follow it again."""
+        await self.backend.resume(self.experiment)
+        self.notify(f"resuming {self.experiment}")
+        self.follow()
 
     @work(group="monitor-actions", exit_on_error=False)
     async def action_retry(self) -> None:
