@@ -33,8 +33,13 @@ def check_terminal() -> None:
     if os.environ.get("TERM") == "dumb":
         raise HpotuiError(
             "this terminal (TERM=dumb) cannot show the dashboard; "
-            "use `hpotui --no-ui run FILE` or `hpotui run FILE --no-ui` for plain "
-            "output",
+            "use `hpotui run FILE --no-ui` for plain output, or `hpotui list`",
+            title="Terminal",
+        )
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise HpotuiError(
+            "the dashboard needs a terminal, and input or output is redirected; "
+            "use `hpotui run FILE --no-ui` for plain output, or `hpotui list`",
             title="Terminal",
         )
 
