@@ -91,7 +91,8 @@ def test_sigterm_restores_the_terminal() -> None:
     code, output = _in_terminal(["replay", str(EVENTS)], signal_after=3.0)
     assert code == 128 + signal.SIGTERM
     assert "\x1b[?1049h" in output  # the dashboard took the screen...
-    assert output.rfind("\x1b[?1049l") > output.rfind("\x1b[?1049h")  # ...and gave it back
+    # ...and gave it back afterwards.
+    assert output.rfind("\x1b[?1049l") > output.rfind("\x1b[?1049h")
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""The monitor's model, sorting rules and formats, and the replay backend (no Textual)."""
+"""The monitor's model, sorting, formats and the replay backend (no Textual)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from eventgen import EPOCH, experiment_events, write_events
+
 from hpotui.backends.replay import ReplayBackend, read_events
 from hpotui.engine.events import TrialEnded, TrialMetrics, TrialStarted
 from hpotui.errors import BackendError
@@ -86,7 +86,8 @@ def test_best_so_far_follows_the_goal_and_skips_nan() -> None:
     model = MonitorModel(summary=_summary("maximize"))
     for tid, value in [(1, 0.2), (2, math.nan), (3, 0.5), (4, 0.4)]:
         model.apply(TrialStarted("x", trial_id=tid, params={}, at=EPOCH))
-        model.apply(TrialEnded("x", trial_id=tid, state=TrialState.FINISHED, value=value))
+        ended = TrialEnded("x", trial_id=tid, state=TrialState.FINISHED, value=value)
+        model.apply(ended)
     assert model.best_so_far() == [(1, 0.2), (3, 0.5), (4, 0.5)]
 
 

@@ -116,7 +116,7 @@ class HpotuiApp(App[int]):
         return ExperimentsScreen()
 
     def open_monitor(self, experiment: str, replace: bool = False) -> None:
-        """Show the monitor of ``experiment`` over (or instead of) the current screen."""
+        """Show the monitor of ``experiment`` over, or instead of, this screen."""
         from hpotui.ui.screens.monitor import MonitorScreen
 
         if replace:

@@ -1,8 +1,8 @@
 """The dashboard's themes, read from the ``.tcss`` files in ``themes/``.
 
 A theme file declares Textual theme variables (``$primary: #4ea1ff;``). The files
-ship inside the package (``hpotui/themes`` once installed) and are read from the
-source tree's ``themes/`` folder when running from a checkout.
+live in the top-level ``themes/`` folder; ``hpotui/ui/themes`` links to it, so an
+installed package carries them as ``hpotui/ui/themes/*.tcss``.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ _COLOURS = (
 
 
 def theme_folder() -> Path:
-    """Where the theme files are: inside the installed package, else the checkout."""
-    packaged = resources.files("hpotui").joinpath("themes")
+    """Where the theme files are: inside the package, else the checkout's folder."""
+    packaged = resources.files("hpotui.ui").joinpath("themes")
     if packaged.is_dir():
         return Path(str(packaged))
     return Path(__file__).resolve().parents[2] / "themes"
