@@ -50,9 +50,11 @@ def test_resume_after_kill_9_keeps_finished_and_reruns_interrupted_once(
     store = open_store(ws)
     try:
         wait_for(
-            lambda: store.exists("exp")
-            and TrialState.FINISHED in _states(store)
-            and TrialState.RUNNING in _states(store)
+            lambda: (
+                store.exists("exp")
+                and TrialState.FINISHED in _states(store)
+                and TrialState.RUNNING in _states(store)
+            )
         )
         engine.send_signal(signal.SIGKILL)
         engine.wait(timeout=10)
@@ -68,7 +70,9 @@ def test_resume_after_kill_9_keeps_finished_and_reruns_interrupted_once(
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert (report["state"], report["completed"], report["failed"]) == (
-        "FINISHED", 6, 0
+        "FINISHED",
+        6,
+        0,
     )
     after = store.trials("exp")
     by_id = {t.id: t for t in after}

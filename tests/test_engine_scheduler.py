@@ -43,10 +43,14 @@ async def test_two_by_two_space_is_exhausted_after_four_trials(tmp_path: Path) -
     assert result.reason == "search space exhausted after 4 configurations"
     assert len(trials) == 4
     assert {(t.params["a"], t.params["b"]) for t in trials} == {
-        (1, 10), (1, 20), (2, 10), (2, 20),
+        (1, 10),
+        (1, 20),
+        (2, 10),
+        (2, 20),
     }
     assert store.state("exp") == (
-        ExperimentState.FINISHED, "search space exhausted after 4 configurations"
+        ExperimentState.FINISHED,
+        "search space exhausted after 4 configurations",
     )
 
 
@@ -81,7 +85,8 @@ async def test_max_jobs_ends_the_experiment_with_its_reason(tmp_path: Path) -> N
     store = open_store(tmp_path / "ws")
     result, _ = await _run(store, exp)
     assert (result.state, result.reason) == (
-        ExperimentState.FINISHED, "max_jobs reached: 3 trials"
+        ExperimentState.FINISHED,
+        "max_jobs reached: 3 trials",
     )
     assert [t.id for t in store.trials("exp")] == [0, 1, 2]
 
@@ -100,7 +105,8 @@ async def test_max_run_time_stops_running_trials_and_finishes(tmp_path: Path) ->
     result, _ = await _run(store, exp)
     first, second = store.trials("exp")
     assert (result.state, result.reason) == (
-        ExperimentState.FINISHED, "max_run_time of 2s reached"
+        ExperimentState.FINISHED,
+        "max_run_time of 2s reached",
     )
     assert first.state is TrialState.FINISHED
     assert second.state is TrialState.STOPPED
@@ -118,7 +124,8 @@ async def test_every_failure_is_recorded_and_all_failed_fails(tmp_path: Path) ->
     result, _ = await _run(store, exp)
     trials = store.trials("exp")
     assert (result.state, result.reason) == (
-        ExperimentState.FAILED, "no successful trials"
+        ExperimentState.FAILED,
+        "no successful trials",
     )
     assert [t.state for t in trials] == [TrialState.FAILED] * 3
     assert all("bad batch" in (t.reason or "") for t in trials)

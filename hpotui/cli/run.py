@@ -73,6 +73,8 @@ def run(
     from hpotui.experiment.loader import load_experiment
 
     experiment = load_experiment(Path(file))
+    for note in experiment.notes:
+        click.echo(note, err=True)
     workspace = workspace_of(ctx, verb_workspace)
     if _dashboard_wanted(ctx, no_ui, as_json):
         sys.exit(_open_dashboard(workspace, experiment))
