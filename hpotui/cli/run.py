@@ -76,7 +76,7 @@ def run(
     for note in experiment.notes:
         click.echo(note, err=True)
     workspace = workspace_of(ctx, verb_workspace)
-    if _dashboard_wanted(ctx, no_ui, as_json):
+    if _dashboard_wanted(ctx, no_ui, as_json) and events_path is None:
         sys.exit(_open_dashboard(workspace, experiment))
     sys.exit(_headless(workspace, experiment, None, as_json, events_path))
 

@@ -180,16 +180,18 @@ def _on_ended(model: MonitorModel, event: TrialEnded) -> None:
     known = model.trials.get(event.trial_id)
     if known is None:
         known = TrialRecord(id=event.trial_id, state=event.state, params={})
-    model._touch(
-        replace(
-            known,
-            state=event.state,
-            value=event.value,
-            best_step=event.best_step,
-            ended_at=event.at,
-            reason=event.reason,
-        )
+    ended = replace(
+        known,
+        state=event.state,
+        value=event.value,
+        best_step=event.best_step,
+        ended_at=event.at,
+        reason=event.reason,
     )
+    # Replaying the stored events of a stored trial changes nothing: skip it, so
+    # opening a large finished experiment does not redraw every row twice.
+    if ended != known:
+        model._touch(ended)
 
 
 def _on_best(model: MonitorModel, event: BestChanged) -> None:

@@ -105,23 +105,28 @@ class MonitorScreen(HpotuiScreen):
     async def follow(self) -> None:
         """Load the stored trials, then fold in every event until the run ends."""
         detail = await self.backend.get_experiment(self.experiment)
-        self.model = MonitorModel.from_detail(detail.summary, detail.trials)
+        model = MonitorModel.from_detail(detail.summary, detail.trials)
+        self.model = model
+        self.table.trials = dict(model.trials)
         self.table.set_params(_param_names(detail))
+        model.take_dirty()  # the rebuild above drew every stored trial
         self._pending = True
         self.refresh_tick()
         folded = 0
         async for event in self.backend.events(self.experiment):
-            self.model.apply(event)
+            model.apply(event)
             folded += 1
+            if (model.dirty or model.header_dirty) and not self._pending:
+                self._pending = True
+                self.post_message(TrialsChanged(self.experiment))
             if folded % _YIELD_EVERY == 0:
-                self.post_message(TrialsChanged(self.experiment))
                 await asyncio.sleep(0)
-            elif self.model.dirty or self.model.header_dirty:
-                self.post_message(TrialsChanged(self.experiment))
+        self._pending = True
         self.post_message(TrialsChanged(self.experiment))
 
     @on(TrialsChanged)
-    def _mark_pending(self, message: TrialsChanged) -> None:
+    def _changed(self, message: TrialsChanged) -> None:
+        # The tick draws; the message only says that there is something to draw.
         self._pending = True
 
     def refresh_tick(self) -> None:

@@ -12,10 +12,12 @@ from hpotui.ui.model import BestPoint
 class BestPanel(Static):
     """One or two lines naming the best trial, or that there is none yet."""
 
+    _shown: Text | None = None
+
     def show(self, best: BestPoint | None, metric: str, goal: str) -> None:
         """Draw ``best`` for an objective ``metric`` to ``goal``."""
         if best is None:
-            self.update(Text(f"best {metric} ({goal}): none yet"))
+            self._show(Text(f"best {metric} ({goal}): none yet"))
             return
         params = ", ".join(f"{k}={format_param(v)}" for k, v in best.params.items())
         line = Text.assemble(
@@ -25,4 +27,10 @@ class BestPanel(Static):
             f"  trial {best.trial_id}  ",
             (params, "italic"),
         )
-        self.update(line)
+        self._show(line)
+
+    def _show(self, line: Text) -> None:
+        # Redrawing the same line would still lay the screen out again.
+        if line != self._shown:
+            self._shown = line
+            self.update(line)

@@ -15,7 +15,7 @@ class ExperimentProgress(Horizontal):
     DEFAULT_CSS = """
     ExperimentProgress { height: 1; }
     ExperimentProgress ProgressBar { width: 24; }
-    ExperimentProgress Label { width: 1fr; }
+    ExperimentProgress Label { width: 1fr; height: 1; }
     """
 
     def compose(self) -> ComposeResult:
@@ -50,4 +50,6 @@ class ExperimentProgress(Horizontal):
         text = f" {state_label(state)}  {count}  {format_duration(elapsed)}"
         if reason:
             text += f"  — {reason}"
-        self.query_one("#progress-text", Label).update(text)
+        label = self.query_one("#progress-text", Label)
+        if str(label.content) != text:
+            label.update(text, layout=False)

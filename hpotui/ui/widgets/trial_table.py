@@ -108,6 +108,8 @@ class TrialTable(DataTable[Text | str]):
         self._now = now
         for trial in trials:
             previous = self.trials.get(trial.id)
+            if previous == trial and self._has_row(trial.id):
+                continue
             self.trials[trial.id] = trial
             touched += self._show(trial, previous, now)
         if touched and (self.sort_column != "id" or self.descending):
