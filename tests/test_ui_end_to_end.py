@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 from uihelpers import SAMPLES, settle
 
 from hpotui.backends.local import LocalBackend
@@ -116,5 +116,5 @@ async def test_submit_watch_stop_reopen_resume(tmp_path: Path) -> None:
         await pilot.press("s")
         await pilot.click("#yes")
         await _until(pilot, lambda: reopened.model.state.is_final)
-        rows = reopened.query_one(DataTable).row_count
+        rows = reopened.query_one(TrialTable).row_count
         assert rows == len(reopened.model.trials)

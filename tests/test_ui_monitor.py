@@ -19,7 +19,7 @@ from hpotui.ui.widgets.trial_table import TrialTable
 
 
 def _ids(table: TrialTable) -> list[int]:
-    return [int(str(table.get_row_at(i)[0])) for i in range(table.row_count)]
+    return [int(table.row_texts(i)[0]) for i in range(table.row_count)]
 
 
 async def test_monitor_shows_every_trial_best_and_progress() -> None:
@@ -30,9 +30,8 @@ async def test_monitor_shows_every_trial_best_and_progress() -> None:
         assert isinstance(screen, MonitorScreen)
         table = screen.query_one(TrialTable)
         assert table.row_count == 12
-        assert [c.label.plain for c in table.columns.values()][:3] == [
-            "id", "state", "objective"
-        ]
+        assert table.columns_shown[:3] == ["id", "state", "objective"]
+        assert table.row_texts(2)[:3] == ["3", "✘ FAILED", "-"]
         progress = str(screen.query_one("#progress-text", Label).render())
         assert "FINISHED" in progress and "12/12" in progress
         assert "reached max_jobs (12)" in progress
@@ -87,8 +86,8 @@ async def test_columns_dialog_hides_a_hyperparameter() -> None:
         await pilot.click("#apply")
         await pilot.pause()
         table = app.screen.query_one(TrialTable)
-        assert "param:activation" not in [str(k.value) for k in table.columns]
-        assert "param:hidden_units" in [str(k.value) for k in table.columns]
+        assert "param:activation" not in table.columns_shown
+        assert "param:hidden_units" in table.columns_shown
 
 
 async def test_tabs_draw_plots_and_brackets() -> None:

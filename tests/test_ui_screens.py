@@ -16,6 +16,7 @@ from hpotui.ui.screens.experiments import ExperimentsScreen
 from hpotui.ui.screens.logon import LogonScreen
 from hpotui.ui.screens.monitor import MonitorScreen
 from hpotui.ui.screens.trial import TrialScreen
+from hpotui.ui.widgets.trial_table import TrialTable
 
 
 @pytest.fixture
@@ -138,7 +139,7 @@ async def test_trial_detail_shows_config_metrics_and_log_note() -> None:
     app = replay_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        app.screen.query_one("#trial-table", DataTable).move_cursor(row=0)
+        app.screen.query_one(TrialTable).select_trial(1)
         await pilot.press("enter")
         await settle(pilot)
         screen = app.screen
