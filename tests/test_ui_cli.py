@@ -122,3 +122,20 @@ def test_sigterm_saves_the_running_experiment_first(tmp_path: Path) -> None:
     states = asyncio.run(stored())
     assert states, "the run recorded no trial before the signal"
     assert TrialState.RUNNING not in states
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [([], "experiments"), (["SAMPLE"], "valid experiment")],
+    ids=["no-argument-opens-the-dashboard", "a-yaml-file-opens-the-editor"],
+)
+def test_the_root_command_opens_the_right_screen(
+    tmp_path: Path, args: list[str], expected: str
+) -> None:
+    sample = str(SAMPLES / "digits_random.yaml")
+    args = [sample if arg == "SAMPLE" else arg for arg in args]
+    code, output = _in_terminal(
+        ["--workspace", str(tmp_path), *args], signal_after=4.0
+    )
+    assert code == 128 + signal.SIGTERM
+    assert expected in output

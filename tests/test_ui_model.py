@@ -175,3 +175,16 @@ def test_maximize_is_guessed_from_improving_best_values(tmp_path: Path) -> None:
     (summary,) = asyncio.run(backend.list_experiments())
     assert summary.goal == "maximize"
     assert summary.best_trial == 2
+
+
+def test_thinning_keeps_each_bins_extremes_and_small_series_whole() -> None:
+    from hpotui.ui.widgets.plots import padded_limits, thin_points
+
+    few = [(1.0, 0.5), (2.0, 0.1)]
+    assert thin_points(few, bins=10) == few
+    many = [(float(x), float(x % 7)) for x in range(1000)]
+    thinned = thin_points(many, bins=10)
+    assert len(thinned) == 20
+    assert {y for _, y in thinned} == {0.0, 6.0}
+    assert padded_limits([2.0]) == (1.9, 2.1)
+    assert padded_limits([0.0, 0.0]) == (-1.0, 1.0)

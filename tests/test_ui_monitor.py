@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from eventgen import experiment_events, write_events
 from textual.widgets import Label, TabbedContent
 from uihelpers import replay_app, settle
@@ -175,3 +176,16 @@ async def test_resizing_fast_never_raises_and_keeps_the_selection() -> None:
         await pilot.pause()
         assert not app.screen.has_class("-too-small")
         assert table.selected_trial == 7
+
+
+async def test_no_color_keeps_states_readable_as_symbols_and_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = replay_app()
+    assert app.no_color
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(TrialTable)
+        states = {table.row_texts(i)[1] for i in range(table.row_count)}
+        assert states == {"✔ FINISHED", "✘ FAILED", "✂ PRUNED"}

@@ -29,6 +29,34 @@ def padded_limits(values: Sequence[float]) -> tuple[float, float]:
     return low - pad, high + pad
 
 
+def thin_points(
+    points: Sequence[tuple[float, float]], bins: int
+) -> list[tuple[float, float]]:
+    """At most two points per x bin (its lowest and highest), in x order.
+
+    A terminal plot has a few hundred dot columns; drawing 10,000 points costs
+    plotext far more than drawing the extremes of each column, which look the
+    same, outliers included.
+    """
+    if len(points) <= 2 * bins:
+        return list(points)
+    low_x, high_x = points[0][0], points[-1][0]
+    span = (high_x - low_x) or 1.0
+    kept: dict[int, tuple[tuple[float, float], tuple[float, float]]] = {}
+    for point in points:
+        index = min(bins - 1, int((point[0] - low_x) / span * bins))
+        if index not in kept:
+            kept[index] = (point, point)
+            continue
+        lowest, highest = kept[index]
+        kept[index] = (
+            point if point[1] < lowest[1] else lowest,
+            point if point[1] > highest[1] else highest,
+        )
+    thinned = {p for pair in kept.values() for p in pair}
+    return sorted(thinned)
+
+
 class _Plot(PlotextPlot):
     """A plot that shows ``no data yet`` instead of an empty frame."""
 
@@ -59,9 +87,10 @@ class HistoryPlot(_Plot):
         if not points:
             self.no_data()
             return
-        xs, ys = zip(*points, strict=True)
+        bins = max(20, self.size.width * 2)
+        xs, ys = zip(*thin_points(points, bins), strict=True)
         self.plt.scatter(list(xs), list(ys), marker="dot", label="trial")
-        best_points = finite_points(best)
+        best_points = thin_points(finite_points(best), bins)
         if best_points:
             bx, by = zip(*best_points, strict=True)
             self.plt.plot(list(bx), list(by), label="best so far")
@@ -73,7 +102,7 @@ class HistoryPlot(_Plot):
 class CurvesPlot(_Plot):
     """The objective per step for one trial, over the other trials drawn faint."""
 
-    max_others = 30
+    max_others = 15
     """How many other trials to draw behind the selected one; more turn to noise."""
 
     def show(
