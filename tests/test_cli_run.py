@@ -7,8 +7,11 @@ import io
 import json
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner, Result
 from engine_support import hpotui, write_experiment
 
+from hpotui.cli.main import _register_verbs, cli
 from hpotui.engine.events import event_from_json
 
 SCORES = """
@@ -100,50 +103,63 @@ def test_plain_output_has_lines_and_a_summary_without_escapes(tmp_path: Path) ->
     assert sum(e.kind == "trial_ended" for e in written) == 3
 
 
-def test_show_sorts_best_first_with_missing_values_last(tmp_path: Path) -> None:
-    ws = tmp_path / "ws"
-    hpotui("run", str(_maximize(tmp_path, FAILS_ON_3)), "--no-ui", workspace=ws)
-
-    by_value = hpotui("show", "exp", "--sort", "value", workspace=ws)
-    reversed_ = hpotui("show", "exp", "--sort", "value", "--desc", workspace=ws)
-    as_json = hpotui("show", "exp", "--sort", "value", "--json", workspace=ws)
-
-    assert _first_column(by_value.stdout) == ["1", "0", "2"]
-    assert _first_column(reversed_.stdout) == ["0", "1", "2"]
-    assert [t["id"] for t in json.loads(as_json.stdout)["trials"]] == [1, 0, 2]
-    bad = hpotui("show", "exp", "--sort", "colour", workspace=ws)
-    assert bad.returncode == 2 and "colour" in bad.stderr
+@pytest.fixture(scope="module")
+def ended_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace holding one maximize run: trial 2 failed, trial 1 is best."""
+    folder = tmp_path_factory.mktemp("ended")
+    ws = folder / "ws"
+    done = hpotui("run", str(_maximize(folder, FAILS_ON_3)), "--no-ui", workspace=ws)
+    assert done.returncode == 0, done.stderr
+    return ws
 
 
-def test_best_and_export_keep_json_types(tmp_path: Path) -> None:
-    ws = tmp_path / "ws"
-    hpotui("run", str(_maximize(tmp_path, FAILS_ON_3)), "--no-ui", workspace=ws)
+def _cli(ws: Path, *args: str) -> Result:
+    """A read-only verb, run in this process (stdout is not a terminal here)."""
+    _register_verbs()
+    return CliRunner().invoke(cli, [*args, "--workspace", str(ws)])
+
+
+def test_show_sorts_best_first_with_missing_values_last(ended_run: Path) -> None:
+    by_value = _cli(ended_run, "show", "exp", "--sort", "value")
+    reversed_ = _cli(ended_run, "show", "exp", "--sort", "value", "--desc")
+    as_json = _cli(ended_run, "show", "exp", "--sort", "value", "--json")
+    by_id = _cli(ended_run, "show", "exp")
+
+    assert _first_column(by_value.output) == ["1", "0", "2"]
+    assert _first_column(reversed_.output) == ["0", "1", "2"]
+    assert _first_column(by_id.output) == ["0", "1", "2"]
+    assert [t["id"] for t in json.loads(as_json.output)["trials"]] == [1, 0, 2]
+    assert "exited with code 1; last stderr lines: | diverged" in by_id.output
+    bad = _cli(ended_run, "show", "exp", "--sort", "colour")
+    assert bad.exit_code == 2 and "colour" in bad.output
+
+
+def test_best_and_export_keep_json_types(ended_run: Path, tmp_path: Path) -> None:
     out = tmp_path / "best.json"
 
-    best = hpotui("best", "exp", "--config-out", str(out), workspace=ws)
-    as_csv = hpotui("export", "exp", "--format", "csv", workspace=ws)
-    as_json = hpotui("export", "exp", "--format", "json", workspace=ws)
+    best = _cli(ended_run, "best", "exp", "--config-out", str(out))
+    as_csv = _cli(ended_run, "export", "exp", "--format", "csv")
+    as_json = _cli(ended_run, "export", "exp", "--format", "json")
 
-    assert best.returncode == 0 and json.loads(out.read_text()) == {"x": 2}
-    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert best.exit_code == 0 and json.loads(out.read_text()) == {"x": 2}
+    assert best.output.startswith("best trial 1: acc 0.2 (maximize) at step 1")
+    rows = list(csv.DictReader(io.StringIO(as_csv.output)))
     assert [(r["id"], r["x"], r["value"]) for r in rows] == [
         ("1", "2", "0.2"),
         ("0", "1", "0.1"),
         ("2", "3", ""),
     ]
-    trials = json.loads(as_json.stdout)["trials"]
+    trials = json.loads(as_json.output)["trials"]
     assert trials[0]["params"] == {"x": 2} and isinstance(trials[0]["params"]["x"], int)
     assert trials[0]["metrics"] == [{"step": 1, "acc": 0.2}]
     assert trials[2]["state"] == "FAILED" and "diverged" in trials[2]["reason"]
 
 
-def test_list_names_each_experiment_with_its_progress(tmp_path: Path) -> None:
-    ws = tmp_path / "ws"
-    hpotui("run", str(_maximize(tmp_path)), "--no-ui", workspace=ws)
-    listed = hpotui("list", workspace=ws)
-    header, row = listed.stdout.splitlines()
+def test_list_names_each_experiment_with_its_progress(ended_run: Path) -> None:
+    listed = _cli(ended_run, "list")
+    header, row = listed.output.splitlines()
     assert header.split()[:5] == ["name", "state", "algorithm", "progress", "best"]
-    assert row.split()[:5] == ["exp", "FINISHED", "Grid", "3/10", "0.9"]
+    assert row.split()[:5] == ["exp", "FINISHED", "Grid", "3/10", "0.2"]
 
 
 def _first_column(text: str) -> list[str]:

@@ -57,7 +57,8 @@ def test_parse_duration_rejects_other_text(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("seconds", "text"), [(1200, "20m"), (5400, "1h30m"), (45, "45s"), (90061, "1d1h1m1s")]
+    ("seconds", "text"),
+    [(1200, "20m"), (5400, "1h30m"), (45, "45s"), (90061, "1d1h1m1s")],
 )
 def test_compact_duration_reads_back(seconds: float, text: str) -> None:
     assert compact_duration(seconds) == text

@@ -179,3 +179,40 @@ async def test_everything_is_stored_with_utc_times(tmp_path: Path) -> None:
     stored = [e.kind for _, e in store.events_after("exp")]
     assert stored == [e.kind for e in events if not isinstance(e, ev.TrialLog)]
     assert stored[0] == "experiment_state" and stored[-1] == "experiment_state"
+
+
+class _AboveAtStep:
+    """Stops a trial whose loss is above a bound once it reaches a step."""
+
+    def should_stop(self, trial_id, curve, others):  # type: ignore[no-untyped-def]
+        if curve and curve[-1][0] >= 2 and curve[-1][1] > 5:
+            return f"loss {curve[-1][1]:g} above 5 at step {curve[-1][0]}"
+        return None
+
+
+async def test_trials_a_stopping_rule_flags_end_pruned(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(
+        "hpotui.engine.scheduler.create_stopping_rule", lambda spec: _AboveAtStep()
+    )
+    exp = experiment(
+        tmp_path,
+        """
+        for step in range(1, 16):
+            report([{"step": s, "loss": config["x"] * 1.0} for s in range(1, step + 1)])
+            time.sleep(0.05)
+        """,
+        hyperparams={"x": {"values": [1, 9]}},
+        early_stopping={"rule": "median"},
+        limits={"max_jobs": 2, "max_parallel_jobs": 2},
+    )
+    store = open_store(tmp_path / "ws")
+    result, _ = await _run(store, exp)
+    kept, pruned = store.trials("exp")
+    assert result.state is ExperimentState.FINISHED
+    assert kept.state is TrialState.FINISHED and kept.value == 1.0
+    assert pruned.state is TrialState.PRUNED
+    assert pruned.reason is not None and pruned.reason.startswith("loss 9 above 5 at")
+    assert pruned.value == 9.0
+    assert store.summary("exp").best_trial == 0

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from hpotui.algorithms.registry import create_algorithm
 from hpotui.errors import ExperimentFileError
 from hpotui.experiment import load_experiment, load_experiment_text
 from hpotui.experiment.loader import check_text
@@ -64,10 +65,10 @@ def test_missing_model_folder_names_the_path(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("typo", "fixed", "message"),
     [
-        ("hyperparams:", "hyperparam:", "t.yaml:6 hyperparam: unknown key; did you mean hyperparams?"),
-        ("{range: [0.0, 1.0]}", "{rnage: [0.0, 1.0]}", "t.yaml:7 hyperparams.x.rnage: unknown key; did you mean range?"),
-        ("goal: minimize}", "gaol: minimize}", "t.yaml:2 objective.gaol: unknown key; did you mean goal?"),
-        ("seed: 1}", "zzz: 1}", "t.yaml:3 algorithm.zzz: unknown key; known keys are name, seed, eta, resource, params"),
+        ("hyperparams:", "hyperparam:", "t.yaml:6 hyperparam: unknown key; did you mean hyperparams?"),  # noqa: E501
+        ("{range: [0.0, 1.0]}", "{rnage: [0.0, 1.0]}", "t.yaml:7 hyperparams.x.rnage: unknown key; did you mean range?"),  # noqa: E501
+        ("goal: minimize}", "gaol: minimize}", "t.yaml:2 objective.gaol: unknown key; did you mean goal?"),  # noqa: E501
+        ("seed: 1}", "zzz: 1}", "t.yaml:3 algorithm.zzz: unknown key; known keys are name, seed, eta, resource, options"),  # noqa: E501
     ],
 )  # fmt: skip
 def test_unknown_keys_suggest_the_closest(
@@ -78,7 +79,9 @@ def test_unknown_keys_suggest_the_closest(
 
 
 def test_syntax_error_names_the_line(tmp_path: Path) -> None:
-    report = check(tmp_path, BASE.replace("  x: {range: [0.0, 1.0]}", "  x: {range: [0.0"))
+    report = check(
+        tmp_path, BASE.replace("  x: {range: [0.0, 1.0]}", "  x: {range: [0.0")
+    )
     assert len(report.errors) == 1
     assert report.errors[0].startswith("t.yaml:8: not valid YAML or JSON: ")
 
@@ -86,13 +89,15 @@ def test_syntax_error_names_the_line(tmp_path: Path) -> None:
 def test_not_a_mapping(tmp_path: Path) -> None:
     report = check(tmp_path, "- a\n- b\n")
     assert report.errors == [
-        't.yaml:1: must be a mapping of settings, starting with name: (got ["a", "b"]); '
+        't.yaml:1: must be a mapping of settings, starting with name: (got ["a", "b"]); '  # noqa: E501
         "see the sample experiments"
     ]
 
 
 def test_objective_and_name_errors(tmp_path: Path) -> None:
-    text = BASE.replace("goal: minimize", "goal: min").replace("name: t", "name: my exp")
+    text = BASE.replace("goal: minimize", "goal: min").replace(
+        "name: t", "name: my exp"
+    )
     assert check(tmp_path, text).errors == [
         "t.yaml:1 name: use letters, digits, '.', '_' and '-', starting with a letter "
         "or digit (got my exp); e.g. digits-mlp",
@@ -154,12 +159,12 @@ def test_trial_settings_are_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ("data_fraction: 1.5", "t.yaml:8 data_fraction: must be a number in (0, 1], e.g. 0.25 (got 1.5)"),
-        ("gpus_per_trial: -1", "t.yaml:8 gpus_per_trial: must be a whole number >= 0 (got -1)"),
-        ("gpus: {a: 1}", 't.yaml:8 gpus: must be a list of device ids such as [0, 1] (got {"a": 1})'),
-        ("executor: {type: cloud}", "t.yaml:8 executor.type: input should be 'local' or 'dask' (got cloud)"),
-        ("executor: {worker: 2}", "t.yaml:8 executor.worker: unknown key; did you mean workers?"),
-        ("early_stopping: median", "t.yaml:8 early_stopping: must be a mapping such as {rule: median, min_steps: 3} (got median)"),
+        ("data_fraction: 1.5", "t.yaml:8 data_fraction: must be a number in (0, 1], e.g. 0.25 (got 1.5)"),  # noqa: E501
+        ("gpus_per_trial: -1", "t.yaml:8 gpus_per_trial: must be a whole number >= 0 (got -1)"),  # noqa: E501
+        ("gpus: {a: 1}", 't.yaml:8 gpus: must be a list of device ids such as [0, 1] (got {"a": 1})'),  # noqa: E501
+        ("executor: {type: cloud}", "t.yaml:8 executor.type: input should be 'local' or 'dask' (got cloud)"),  # noqa: E501
+        ("executor: {worker: 2}", "t.yaml:8 executor.worker: unknown key; did you mean workers?"),  # noqa: E501
+        ("early_stopping: median", "t.yaml:8 early_stopping: must be a mapping such as {rule: median, min_steps: 3} (got median)"),  # noqa: E501
     ],
 )  # fmt: skip
 def test_trial_setting_errors(tmp_path: Path, extra: str, message: str) -> None:
@@ -204,7 +209,7 @@ def test_explicit_rows_are_checked_against_declared_hyperparams(tmp_path: Path) 
 
 def test_explicit_list_needs_its_algorithm(tmp_path: Path) -> None:
     assert check(tmp_path, EXPLICIT).errors == [
-        "t.yaml experiments: ExperimentGridSearch needs the list of configurations to run"
+        "t.yaml experiments: ExperimentGridSearch needs the list of configurations to run"  # noqa: E501
     ]
     text = BASE + "experiments:\n  - {x: 0.5}\n"
     assert check(tmp_path, text).errors == [
@@ -241,12 +246,14 @@ def test_sample_experiments_are_valid(name: str) -> None:
 def test_load_raises_one_error_listing_every_problem(tmp_path: Path) -> None:
     (tmp_path / "m").mkdir()
     path = tmp_path / "bad.yaml"
-    path.write_text(BASE.replace("0.0, 1.0", "1.0, 0.0").replace("max_jobs: 4", "max_jobs: 0"))
+    path.write_text(
+        BASE.replace("0.0, 1.0", "1.0, 0.0").replace("max_jobs: 4", "max_jobs: 0")
+    )
     with pytest.raises(ExperimentFileError) as caught:
         load_experiment(path)
     assert caught.value.exit_code == 2
     assert caught.value.problems == [
-        f"{path}:4 limits.max_jobs: must be -1 (no limit) or a whole number >= 1 (got 0)",
+        f"{path}:4 limits.max_jobs: must be -1 (no limit) or a whole number >= 1 (got 0)",  # noqa: E501
         f"{path}:7 hyperparams.x: min 1.0 is above max 0.0; swap the bounds",
     ]
     assert str(caught.value).startswith(f"{path} has 2 errors:\n  {path}:4 ")
@@ -287,3 +294,73 @@ def test_validate_command(tmp_path: Path) -> None:
     assert missing.stderr == "error: nope.yaml: no such file; check the path\n"
     assert "Traceback" not in good.stderr + bad.stderr + missing.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_grid_over_a_continuous_range_is_refused(tmp_path: Path) -> None:
+    text = BASE.replace("{name: Random, seed: 1}", "{name: Grid}")
+    assert check(tmp_path, text).errors == [
+        "t.yaml:7 hyperparams.x: Grid needs a finite space; give this range a step "
+        "or a list of values, or use Random"
+    ]
+    stepped = text.replace("{range: [0.0, 1.0]}", "{range: [0.0, 1.0], step: 0.25}")
+    assert check(tmp_path, stepped).errors == []
+
+
+def test_unknown_algorithm_name_warns_with_the_closest(tmp_path: Path) -> None:
+    text = BASE.replace("{name: Random, seed: 1}", "{name: Randm}")
+    assert check(tmp_path, text).warnings == [
+        "t.yaml:3 algorithm.name: Randm is not a built-in algorithm; did you mean "
+        "Random? it must be an installed plugin"
+    ]
+    plugin = BASE.replace("{name: Random, seed: 1}", "{name: tpe}")
+    assert check(tmp_path, plugin).warnings == []
+
+
+def test_hyperparams_as_a_list_of_model_fields(tmp_path: Path) -> None:
+    text = BASE.split("hyperparams:")[0] + (
+        "hyperparams:\n"
+        "  - {name: lr, type: double, low: 0.0001, high: 0.1, log: true}\n"
+        "  - {name: layers, type: int, low: 1, high: 5}\n"
+        "  - {name: opt, type: str, values: [adam, sgd]}\n"
+    )
+    exp = check(tmp_path, text).experiment
+    assert [(hp.name, hp.type, hp.low, hp.high, hp.log) for hp in exp.hyperparams] == [
+        ("lr", "double", 0.0001, 0.1, True),
+        ("layers", "int", 1, 5, False),
+        ("opt", "str", None, None, False),
+    ]
+    twice = text.replace("name: layers", "name: lr")
+    assert check(tmp_path, twice).errors == [
+        "t.yaml:8 hyperparams[1].name: lr is declared twice; rename or remove one"
+    ]
+
+
+def test_duplicate_keys_are_reported_with_their_line(tmp_path: Path) -> None:
+    report = check(tmp_path, BASE + "  x: {values: [1]}\n")
+    assert len(report.errors) == 1
+    assert report.errors[0].startswith("t.yaml:8: not valid YAML or JSON: found ")
+    assert report.errors[0].endswith("; keep one of them")
+
+
+def test_plugin_options_reach_the_algorithm(tmp_path: Path) -> None:
+    text = BASE.replace(
+        "{name: Random, seed: 1}",
+        "{name: my-plugin, seed: 3, options: {plugin_timeout: 30, depth: deep}}",
+    )
+    exp = check(tmp_path, text).experiment
+    assert exp.algorithm.options == {"plugin_timeout": 30, "depth": "deep"}
+    reserved = BASE.replace("{name: Random, seed: 1}", "{name: x, options: {eta: 3}}")
+    assert (
+        "t.yaml:3 algorithm.options.eta: set eta in its own place, not under "
+        in (check(tmp_path, reserved).errors[0])
+    )
+
+
+def test_explicit_list_reaches_the_algorithm() -> None:
+    exp = load_experiment(SAMPLES / "digits_explicit.yaml")
+    algorithm = create_algorithm(
+        exp.algorithm.name, exp.search_space(), options=exp.algorithm_options()
+    )
+    rows = [s.params for s in algorithm.suggest(5, [], [])]
+    assert rows == [dict(row) for row in exp.experiments]
+    assert rows[1] == {"learning_rate": 0.01, "hidden_units": 32, "activation": "tanh"}

@@ -46,7 +46,9 @@ def values_of(report: ValidationReport, name: str) -> list:
 
 def test_log_scale_needs_positive_min(tmp_path: Path) -> None:
     report = check(tmp_path, "  lr: {range: [0, 0.1], log: true}\n")
-    assert only_error(report) == "t.yaml:7 hyperparams.lr: log scale needs min > 0 (got 0)"
+    assert (
+        only_error(report) == "t.yaml:7 hyperparams.lr: log scale needs min > 0 (got 0)"
+    )
 
 
 def test_int_log_range_needs_min_of_one(tmp_path: Path) -> None:
@@ -113,8 +115,7 @@ def test_step_not_dividing_the_range_warns_with_the_largest_value(
 ) -> None:
     report = check(
         tmp_path,
-        "  x: {range: [0.0, 1.0], step: 0.3}\n"
-        "  units: {range: [16, 250], step: 16}\n",
+        "  x: {range: [0.0, 1.0], step: 0.3}\n  units: {range: [16, 250], step: 16}\n",
     )
     assert report.errors == []
     assert report.warnings == [
@@ -159,11 +160,11 @@ def test_range_type_is_inferred_from_the_bounds(tmp_path: Path) -> None:
         ("{range: [1, 2, 3]}", "range needs two numbers [min, max] (got [1, 2, 3])"),
         ("{range: [a, 2]}", "range bounds must be numbers (got a)"),
         ("{range: [1, 2], step: 0}", "step must be a positive number (got 0)"),
-        ("{range: [1, 9], step: 0.5}", "step of an int range must be a whole number (got 0.5)"),
-        ("{range: [1, 2], type: str}", "type str needs values, not a range; list the strings"),
+        ("{range: [1, 9], step: 0.5}", "step of an int range must be a whole number (got 0.5)"),  # noqa: E501
+        ("{range: [1, 2], type: str}", "type str needs values, not a range; list the strings"),  # noqa: E501
         ("{range: [1, 2], type: float}", "must be int, double or str (got float)"),
-        ("{range: [1, 2], values: [1]}", "give either range or values, e.g. {range: [0, 1]} or {values: [a, b]}"),
-        ("{values: [1, 2], log: true}", "applies to a range only; remove it or use range"),
+        ("{range: [1, 2], values: [1]}", "give either range or values, e.g. {range: [0, 1]} or {values: [a, b]}"),  # noqa: E501
+        ("{values: [1, 2], log: true}", "applies to a range only; remove it or use range"),  # noqa: E501
         ("{range: [1, 2], log: yes}", "log must be true or false (got yes)"),
     ],
 )  # fmt: skip
@@ -201,9 +202,9 @@ def test_null_true_false_reach_config_as_json(tmp_path: Path) -> None:
 def test_yes_and_no_must_be_quoted(tmp_path: Path) -> None:
     report = check(tmp_path, "  flag: {values: [yes, no], type: str}\n")
     assert report.errors == [
-        't.yaml:7 hyperparams.flag.values[0]: yes reads as a boolean in YAML 1.1 '
+        "t.yaml:7 hyperparams.flag.values[0]: yes reads as a boolean in YAML 1.1 "
         'tools; quote it ("yes") to mean text, or write true/false',
-        't.yaml:7 hyperparams.flag.values[1]: no reads as a boolean in YAML 1.1 '
+        "t.yaml:7 hyperparams.flag.values[1]: no reads as a boolean in YAML 1.1 "
         'tools; quote it ("no") to mean text, or write true/false',
     ]
     quoted = check(tmp_path, "  flag: {values: ['yes', \"no\"], type: str}\n")
@@ -239,7 +240,7 @@ def test_declared_type_names_the_offending_item(tmp_path: Path) -> None:
 def test_int_values_reach_config_as_json_integers(tmp_path: Path) -> None:
     report = check(
         tmp_path,
-        "  units: {values: [32.0, 64], type: int}\n  rate: {values: [1, 0.5], type: double}\n",
+        "  units: {values: [32.0, 64], type: int}\n  rate: {values: [1, 0.5], type: double}\n",  # noqa: E501
     )
     assert json.dumps(values_of(report, "units")) == "[32, 64]"
     assert json.dumps(values_of(report, "rate")) == "[1.0, 0.5]"
@@ -259,7 +260,9 @@ def test_single_value_is_a_pin(tmp_path: Path) -> None:
     ("written", "seconds"),
     [("-1", None), ("30", 1800.0), ("1.5", 90.0), ("20m", 1200.0), ("1h30m", 5400.0)],
 )
-def test_max_run_time_forms(tmp_path: Path, written: str, seconds: float | None) -> None:
+def test_max_run_time_forms(
+    tmp_path: Path, written: str, seconds: float | None
+) -> None:
     head = HEAD.replace("max_run_time: 20m", f"max_run_time: {written}")
     report = check(tmp_path, "  x: {range: [0.0, 1.0]}\n", head)
     assert report.experiment.limits.max_run_time == seconds
@@ -280,9 +283,9 @@ def test_max_run_time_rejects_zero_negative_and_nonsense(
 @pytest.mark.parametrize(
     ("limits", "message"),
     [
-        ("{max_jobs: 0}", "t.yaml:4 limits.max_jobs: must be -1 (no limit) or a whole number >= 1 (got 0)"),
-        ("{max_parallel_jobs: 0}", "t.yaml:4 limits.max_parallel_jobs: must be a whole number >= 1 (got 0)"),
-        ("{max_job: 4}", "t.yaml:4 limits.max_job: unknown key; did you mean max_jobs?"),
+        ("{max_jobs: 0}", "t.yaml:4 limits.max_jobs: must be -1 (no limit) or a whole number >= 1 (got 0)"),  # noqa: E501
+        ("{max_parallel_jobs: 0}", "t.yaml:4 limits.max_parallel_jobs: must be a whole number >= 1 (got 0)"),  # noqa: E501
+        ("{max_job: 4}", "t.yaml:4 limits.max_job: unknown key; did you mean max_jobs?"),  # noqa: E501
     ],
 )  # fmt: skip
 def test_limits_errors(tmp_path: Path, limits: str, message: str) -> None:

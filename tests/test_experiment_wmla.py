@@ -95,7 +95,7 @@ def test_explicit_request_reads_fixed_values_by_type() -> None:
 def test_plugin_parameters_stay_strings() -> None:
     exp = from_wmla_request(fixture("request_hpo_plugin.json"))
     assert exp.algorithm.name == "test-random-debug"
-    assert exp.algorithm.options == {"params": {"random_seed": "2"}}
+    assert exp.algorithm.options == {"random_seed": "2"}
 
 
 def test_passthrough_arguments_reach_the_command(tmp_path: Path) -> None:
@@ -118,7 +118,7 @@ def test_friendly_sample_converts_to_a_request() -> None:
         "algoDef": {
             "algorithm": "Random",
             "maxRunTime": 10,
-            "maxJobNum": 16,
+            "maxJobNum": 12,
             "maxParalleJobNum": 2,
             "objectiveMetric": "loss",
             "objective": "minimize",
@@ -167,11 +167,11 @@ hyperparams:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ("  x: {values: [1, a]}\n", "hyperparams.x: values [1, 'a'] mix JSON types (a WML-A list is all DOUBLE, INT or STR); give them one type; WML-A has no equivalent"),
-        ("  x: {range: [1, 64], log: true}\n", "hyperparams.x: log scale on an int range; WML-A has no equivalent"),
-        ("  x: {values: [a]}\nlimits: {max_run_time: 90s}\n", "limits.max_run_time: WML-A takes whole minutes (1.5 given); round it to a whole number of minutes"),
-        ("  x: {values: [a]}\ndata_fraction: 0.5\n", "data_fraction: remove it to send this experiment to WML-A; WML-A has no equivalent"),
-        ("  x: {values: [a]}\nobjective: {value: last}\n", "objective.value: last (WML-A uses the best step); use best; WML-A has no equivalent"),
+        ("  x: {values: [1, a]}\n", "hyperparams.x: values [1, 'a'] mix JSON types (a WML-A list is all DOUBLE, INT or STR); give them one type; WML-A has no equivalent"),  # noqa: E501
+        ("  x: {range: [1, 64], log: true}\n", "hyperparams.x: log scale on an int range; WML-A has no equivalent"),  # noqa: E501
+        ("  x: {values: [a]}\nlimits: {max_run_time: 90s}\n", "limits.max_run_time: WML-A takes whole minutes (1.5 given); round it to a whole number of minutes"),  # noqa: E501
+        ("  x: {values: [a]}\ndata_fraction: 0.5\n", "data_fraction: remove it to send this experiment to WML-A; WML-A has no equivalent"),  # noqa: E501
+        ("  x: {values: [a]}\nobjective: {value: last}\n", "objective.value: last (WML-A uses the best step); use best; WML-A has no equivalent"),  # noqa: E501
     ],
 )  # fmt: skip
 def test_features_wmla_lacks_are_refused(

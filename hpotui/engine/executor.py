@@ -88,6 +88,16 @@ class TrialHandle(ABC):
 class Executor(ABC):
     """Starts trials somewhere."""
 
+    @property
+    def capacity(self) -> int | None:
+        """How many trials can run here at once (e.g. GPUs per trial allow), or
+        None when only the experiment's ``max_parallel_jobs`` limits it.
+
+        :meth:`start` waits for room when more are asked for, so a scheduler
+        should keep ``min(max_parallel_jobs, capacity)`` trials running.
+        """
+        return None
+
     @abstractmethod
     async def start(self, spec: TrialSpec) -> TrialHandle:
         """Prepare the trial's folder and start its process."""

@@ -102,7 +102,8 @@ class LocalTrialHandle(TrialHandle):
         while process.alive() and time.monotonic() < deadline:
             await asyncio.sleep(_POLL_SECONDS)
         if process.alive():
-            logger.info("trial %s outlived SIGTERM; sending SIGKILL", self.spec.trial_id)
+            trial = self.spec.trial_id
+            logger.info("trial %s outlived SIGTERM; sending SIGKILL", trial)
             process.signal_all(signal.SIGKILL)
         await asyncio.shield(exited)
 

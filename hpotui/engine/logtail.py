@@ -57,7 +57,9 @@ def _read_tail(stream: BinaryIO, count: int, max_bytes: int) -> bytes:
 
 
 def _decode(line: bytes) -> str:
-    text = line.rstrip(b"\r").decode("utf-8", errors="replace")
+    # a progress bar redraws its line after each carriage return: keep what shows
+    line = line.rstrip(b"\r").rsplit(b"\r", 1)[-1]
+    text = line.decode("utf-8", errors="replace")
     if len(text) > MAX_LINE_CHARS:
         return text[:MAX_LINE_CHARS] + " [...]"
     return text
@@ -80,8 +82,12 @@ class LogFollower:
         self.max_bytes = max_bytes
         self._offset = 0
 
-    def read_new(self) -> list[str]:
-        """The complete lines appended since the last call, oldest first."""
+    def read_new(self, final: bool = False) -> list[str]:
+        """The complete lines appended since the last call, oldest first.
+
+        Args:
+            final: The writer has ended: a last line without a newline counts too.
+        """
         try:
             size = os.stat(self.path).st_size
         except OSError:
@@ -90,9 +96,9 @@ class LogFollower:
             self._offset = 0  # truncated or replaced: start over
         if size == self._offset:
             return []
-        return self._read_from(size)
+        return self._read_from(size, final)
 
-    def _read_from(self, size: int) -> list[str]:
+    def _read_from(self, size: int, final: bool) -> list[str]:
         lines: list[str] = []
         start = self._offset
         if size - start > self.max_bytes:
@@ -105,7 +111,10 @@ class LogFollower:
             # the window starts mid-line: drop that fragment
             cut = data.find(b"\n") + 1
             start, data = (start + cut, data[cut:]) if cut else (size, b"")
-        complete = data.rfind(b"\n") + 1
+        complete = len(data) if final else data.rfind(b"\n") + 1
         self._offset = start + complete
-        lines.extend(_decode(line) for line in data[:complete].split(b"\n")[:-1])
+        whole = data[:complete].split(b"\n")
+        if whole[-1] == b"":
+            whole.pop()
+        lines.extend(_decode(line) for line in whole)
         return lines

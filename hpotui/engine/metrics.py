@@ -74,8 +74,7 @@ def _parse(text: str, metric: str) -> _Parsed:
         ) from err
     if not isinstance(data, list):
         raise MetricsError(
-            f"{METRICS_FILE} must hold a JSON list of objects, "
-            f"got {_json_type(data)}"
+            f"{METRICS_FILE} must hold a JSON list of objects, got {_json_type(data)}"
         )
     if not data:
         raise MetricsError(f"{METRICS_FILE} is an empty list: no metric was recorded")
@@ -254,11 +253,16 @@ class MetricsReader:
         return parsed.records
 
     def read_lenient(self) -> list[MetricRecord]:
-        """Every readable record, for a trial that was stopped or failed anyway."""
+        """Every usable record, for a trial that was stopped or failed anyway.
+
+        Records whose objective is not finite are left out; when the file cannot
+        be read at all, the records handed out live are what is left.
+        """
         try:
-            return self.read_final()
-        except MetricsError:
-            return list(self._delivered.values())
+            parsed = _parse(self.path.read_text(encoding="utf-8"), self.metric)
+        except (OSError, UnicodeDecodeError, MetricsError):
+            return [self._delivered[step] for step in sorted(self._delivered)]
+        return [record for record in parsed.records if self._usable(record)]
 
     def _stat(self) -> tuple[int, int] | None:
         try:
@@ -270,13 +274,16 @@ class MetricsReader:
     def _fresh(self, records: list[MetricRecord]) -> list[MetricRecord]:
         fresh = []
         for record in records:
-            value = record.values.get(self.metric)
-            if value is not None and not math.isfinite(value):
+            if not self._usable(record):
                 continue
             if self._delivered.get(record.step) != record:
                 self._delivered[record.step] = record
                 fresh.append(record)
         return fresh
+
+    def _usable(self, record: MetricRecord) -> bool:
+        value = record.values.get(self.metric)
+        return value is None or math.isfinite(value)
 
     def _warn_once(self, string_numbers: list[str]) -> None:
         if string_numbers and not self._warned:

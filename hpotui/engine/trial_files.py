@@ -19,7 +19,9 @@ embedded engine.
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import os
 import shutil
 from dataclasses import dataclass
@@ -29,6 +31,8 @@ from typing import Any
 from hpotui.engine.executor import TrialSpec
 from hpotui.engine.metrics import METRICS_FILE
 from hpotui.errors import EngineError
+
+logger = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.json"
 STDOUT_FILE = "stdout.log"
@@ -120,29 +124,54 @@ def _claim_folder(workdir: Path) -> None:
 
 
 def copy_model_files(model_dir: Path, workdir: Path) -> None:
-    """Copy the model folder's files into ``workdir``, keeping symlinks as links.
+    """Copy the model folder's files into ``workdir``.
 
-    Skips :data:`SKIPPED_NAMES` at every depth, and at the top the names the trial
-    folder reserves (``result``, ``log``, ``config.json``), so nothing stale from
-    an earlier run can pass for this trial's output, and a top-level ``data``
-    folder, which is linked instead.
+    Skips :data:`SKIPPED_NAMES` at every depth and the folder that holds
+    ``workdir`` itself (a workspace kept inside the model folder). At the top it
+    skips the names the trial folder reserves (``result``, ``log``,
+    ``config.json``), so nothing stale from an earlier run passes for this
+    trial's output, and a ``data`` folder, which is linked instead. Symbolic
+    links are recreated pointing at their absolute target, so a relative link
+    still reaches the same file from the trial folder.
     """
-    for entry in os.scandir(model_dir):
-        if entry.name in SKIPPED_NAMES or entry.name in _RESERVED:
+    _copy_tree(model_dir, workdir, workdir.resolve(), top=True)
+
+
+def _copy_tree(source: Path, target: Path, avoid: Path, top: bool) -> None:
+    for entry in os.scandir(source):
+        if _skipped(entry, avoid, top):
             continue
-        is_dir = entry.is_dir(follow_symlinks=False)
-        if is_dir and entry.name == "data":
-            continue  # linked by _place_data_dir, never copied
-        target = workdir / entry.name
-        if is_dir:
-            shutil.copytree(
-                entry.path,
-                target,
-                symlinks=True,
-                ignore=shutil.ignore_patterns(*SKIPPED_NAMES),
-            )
+        destination = target / entry.name
+        if entry.is_symlink():
+            os.symlink(os.path.realpath(entry.path), destination)
+        elif entry.is_dir():
+            destination.mkdir()
+            _copy_tree(Path(entry.path), destination, avoid, top=False)
         else:
-            shutil.copy2(entry.path, target, follow_symlinks=False)
+            shutil.copy2(entry.path, destination)
+
+
+def _skipped(entry: os.DirEntry[str], avoid: Path, top: bool) -> bool:
+    if entry.name in SKIPPED_NAMES:
+        return True
+    is_dir = entry.is_dir(follow_symlinks=False)
+    if is_dir and avoid.is_relative_to(os.path.realpath(entry.path)):
+        return True
+    if not top:
+        return False
+    if entry.name in _RESERVED:
+        _warn_reserved(Path(entry.path))
+        return True
+    return is_dir and entry.name == "data"  # linked by _place_data_dir
+
+
+@functools.cache
+def _warn_reserved(path: Path) -> None:
+    logger.warning(
+        "%s is not copied into trial folders: the trial folder uses that name "
+        "itself; rename it in the model folder if the script needs it",
+        path,
+    )
 
 
 def write_config(path: Path, config: dict[str, Any]) -> None:

@@ -62,8 +62,12 @@ class TrialRun:
         self._logs = [LogFollower(self.paths.stdout), LogFollower(self.paths.stderr)]
 
     def updates(self) -> Updates:
-        """New metric records and new log lines (stdout's, then stderr's)."""
-        lines = [line for follower in self._logs for line in follower.read_new()]
+        """New metric records and new log lines (stdout's, then stderr's).
+
+        Once the command has exited, a last line without a newline is included.
+        """
+        ended = self.process is None or self.process.returncode is not None
+        lines = [line for log in self._logs for line in log.read_new(final=ended)]
         return self.metrics.read_new(), lines
 
     def outcome(self, stopped: tuple[TrialState, str] | None = None) -> TrialOutcome:
@@ -79,8 +83,10 @@ class TrialRun:
         if stopped is not None:
             state, reason = stopped
             return TrialOutcome(state, self.metrics.read_lenient(), reason, code)
-        if code is None or code != 0:
-            reason = exit_reason(code, self.paths.stderr) if code is not None else None
+        if code is None:
+            raise RuntimeError("TrialRun.outcome called before the command exited")
+        if code != 0:
+            reason = exit_reason(code, self.paths.stderr)
             records = self.metrics.read_lenient()
             return TrialOutcome(TrialState.FAILED, records, reason, code)
         try:

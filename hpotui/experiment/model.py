@@ -154,3 +154,11 @@ class Experiment(_Model):
 
     def search_space(self) -> SearchSpace:
         return SearchSpace(tuple(hp.to_param() for hp in self.hyperparams))
+
+    def algorithm_options(self) -> dict[str, Any]:
+        """What the algorithm is created with: its options, plus the explicit list
+        of configurations (``experiments``) for ExperimentGridSearch."""
+        options = dict(self.algorithm.options)
+        if self.experiments is not None:
+            options["experiments"] = [dict(row) for row in self.experiments]
+        return options

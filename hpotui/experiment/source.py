@@ -74,9 +74,13 @@ def read_document(text: str, source_name: str) -> tuple[Any, LineMap, set[Path_]
         mark = err.problem_mark or err.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = err.problem or err.context or "unreadable"
+        fix = (
+            "keep one of them"
+            if "duplicate key" in problem
+            else "check the indentation and quoting on that line"
+        )
         raise ExperimentFileError(
-            f"{source_name}{line}: not valid YAML or JSON: {problem}; check the "
-            "indentation and quoting on that line"
+            f"{source_name}{line}: not valid YAML or JSON: {problem}; {fix}"
         ) from err
     except Exception as err:  # ruamel raises several unrelated types on bad input
         raise ExperimentFileError(
