@@ -69,6 +69,9 @@ class ExperimentSummary:
     created_at: datetime | None = None
     ended_at: datetime | None = None
     owner: str | None = None
+    remote_state: str | None = None
+    """A remote server's state word when hpotui has no equivalent (e.g. WML-A's
+    RECOVERPEND); ``state`` then holds the nearest known state."""
 
     @property
     def progress(self) -> str:

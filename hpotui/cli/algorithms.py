@@ -2,7 +2,8 @@
 
 ``install DIR --name N`` copies a plugin folder into the workspace, ``list`` shows
 built-ins (BUILD_IN, WML-A's spelling) and plugins (USER_PLUGIN), ``delete N``
-removes a plugin. An experiment then names the plugin as its algorithm.
+removes a plugin. An experiment then names the plugin as its algorithm. With the
+root ``--profile`` option the same verbs act on a remote server's algorithms.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import click
 
 from hpotui.algorithms.registry import builtin_names
+from hpotui.cli.remote import remote_backend, run_with
 from hpotui.errors import PluginStoreError
 from hpotui.plugin_host.installed import PluginRegistry
 from hpotui.workspace import plugins_dir
@@ -54,6 +56,11 @@ def install(
     replace: bool,
 ) -> None:
     """Install the plugin in FOLDER (it holds optimizer.py) under --name."""
+    remote = remote_backend(ctx)
+    if remote is not None:
+        run_with(remote, lambda b: b.install_algorithm(name, folder, log_level))
+        click.echo(f"installed plugin {name} on {remote.label}")
+        return
     plugin = _registry(ctx).install(
         folder,
         name,
@@ -69,7 +76,12 @@ def install(
 @click.pass_context
 def list_algorithms(ctx: click.Context, as_json: bool) -> None:
     """Built-in algorithms and installed plugins, with their type."""
-    rows = _descriptors(_registry(ctx))
+    remote = remote_backend(ctx)
+    if remote is not None:
+        infos = run_with(remote, lambda b: b.list_algorithms())
+        rows = [{**i.details, "name": i.name, "type": i.type} for i in infos]
+    else:
+        rows = _descriptors(_registry(ctx))
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -85,6 +97,11 @@ def list_algorithms(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def delete(ctx: click.Context, name: str) -> None:
     """Delete the installed plugin NAME."""
+    remote = remote_backend(ctx)
+    if remote is not None:
+        run_with(remote, lambda b: b.delete_algorithm(name))
+        click.echo(f"deleted plugin {name} on {remote.label}")
+        return
     if name.lower() in {builtin.lower() for builtin in builtin_names()}:
         raise PluginStoreError(
             f"{name} is a built-in algorithm and cannot be deleted; "

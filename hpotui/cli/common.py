@@ -35,12 +35,19 @@ def workspace_of(ctx: click.Context, verb_workspace: str | None) -> str | None:
 def with_backend(
     ctx: click.Context,
     verb_workspace: str | None,
-    work: Callable[[LocalBackend], Awaitable[T]],
+    work: Callable[[Any], Awaitable[T]],
 ) -> T:
-    """Run ``work`` with a backend on the chosen workspace, then close it."""
+    """Run ``work`` with the chosen backend, then close it.
+
+    The backend is the remote server of the root ``--profile`` option when one is
+    given, else the embedded engine on the chosen workspace.
+    """
+    from hpotui.cli.remote import remote_backend
+
+    remote = remote_backend(ctx)
 
     async def main() -> T:
-        backend = LocalBackend(workspace_of(ctx, verb_workspace))
+        backend = remote or LocalBackend(workspace_of(ctx, verb_workspace))
         try:
             return await work(backend)
         finally:

@@ -16,6 +16,10 @@ def stop(ctx: click.Context, name: str, verb_workspace: str | None) -> None:
     """Stop experiment NAME; its running trials are terminated."""
 
     async def work(backend: LocalBackend) -> None:
+        if not isinstance(backend, LocalBackend):
+            await backend.stop(name)
+            click.echo(f"stop sent to {name} on {backend.label}")
+            return
         owner = backend.store.live_owner(name)
         state, _ = backend.store.state(name)
         if owner is None and state.is_final:

@@ -32,7 +32,8 @@ def list_experiments(ctx: click.Context, verb_workspace: str | None) -> None:
     async def work(backend: LocalBackend) -> None:
         summaries = await backend.list_experiments()
         if not summaries:
-            click.echo(f"no experiments in {backend.workspace}")
+            where = getattr(backend, "workspace", None) or backend.label
+            click.echo(f"no experiments in {where}")
             return
         header = ["name", "state", "algorithm", "progress", "best", "created", "note"]
         rows = [
@@ -81,8 +82,7 @@ def show(
     async def work(backend: LocalBackend) -> None:
         detail = await backend.get_experiment(name)
         summary = detail.summary
-        assert detail.experiment is not None
-        names = [hp.name for hp in detail.experiment.hyperparams]
+        names = _param_names(detail)
         if sort_key not in (*TRIAL_SORT_KEYS, *names):
             raise click.BadParameter(
                 f"{sort_key!r}; use one of {', '.join([*TRIAL_SORT_KEYS, *names])}",
@@ -176,7 +176,9 @@ def export(
         trials = sort_trials(detail.trials, "value", detail.summary.goal)
         if fmt == "json":
             report = run_report(detail)
-            metrics = backend.store.metrics(name)
+            # A remote server keeps each trial's final value only, no steps.
+            local = isinstance(backend, LocalBackend)
+            metrics = backend.store.metrics(name) if local else {}
             report["trials"] = [
                 {
                     **_trial_json(t),
@@ -194,6 +196,13 @@ def export(
         Path(output).write_text(text)
     else:
         click.echo(text, nl=False)
+
+
+def _param_names(detail: Any) -> list[str]:
+    """The hyperparameter names: declared ones, or (remote tasks) the trials' own."""
+    if detail.experiment is not None:
+        return [hp.name for hp in detail.experiment.hyperparams]
+    return list(dict.fromkeys(key for t in detail.trials for key in t.params))
 
 
 def _trial_json(trial: Any) -> dict[str, Any]:

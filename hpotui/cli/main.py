@@ -19,6 +19,8 @@ _VERB_MODULES = [
     "hpotui.cli.run",
     "hpotui.cli.inspect",
     "hpotui.cli.control",
+    "hpotui.cli.remote",
+    "hpotui.cli.serve",
     "hpotui.cli.algorithms",
     "hpotui.cli.ui",
 ]

@@ -60,6 +60,9 @@ def _run_options(command):  # type: ignore[no-untyped-def]
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @_run_options
+@click.option(
+    "--detach", is_flag=True, help="With --profile: submit and return at once."
+)
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -68,13 +71,20 @@ def run(
     as_json: bool,
     events_path: str | None,
     verb_workspace: str | None,
+    detach: bool,
 ) -> None:
     """Run the experiment in FILE; an experiment of the same name continues."""
+    from hpotui.cli.remote import remote_backend, run_remote
     from hpotui.experiment.loader import load_experiment
 
     experiment = load_experiment(Path(file))
     for note in experiment.notes:
         click.echo(note, err=True)
+    remote = remote_backend(ctx)
+    if remote is not None:
+        sys.exit(run_remote(remote, experiment, detach, as_json, events_path))
+    if detach:
+        raise click.UsageError("--detach needs a remote --profile")
     workspace = workspace_of(ctx, verb_workspace)
     if _dashboard_wanted(ctx, no_ui, as_json) and events_path is None:
         sys.exit(_open_dashboard(workspace, experiment))

@@ -1,0 +1,1 @@
+"""``hpotui serve``: the embedded engine behind WML-A's HPO REST API."""

@@ -1,0 +1,173 @@
+"""Every WML-A fixture reads into hpotui's records, whatever build wrote it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from wmla_helpers import FIXTURES, fixture
+
+from hpotui.backends.wmla.execs import announced_size, log_text
+from hpotui.backends.wmla.parse import (
+    TaskFacts,
+    parse_progress,
+    parse_submit_response,
+    task_from_json,
+    typed_value,
+)
+from hpotui.states import ExperimentState, TrialState
+
+
+def test_every_fixture_file_is_valid() -> None:
+    names = sorted(p.name for p in FIXTURES.iterdir() if p.suffix == ".json")
+    assert len(names) >= 27
+    for name in names:
+        assert fixture(name) is not None, name
+    assert "average loss" in (FIXTURES / "exec_log_cpd.txt").read_text()
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(p.name for p in FIXTURES.glob("hpo_task_finished_*.json"))
+    + ["hpo_task_running.json"],
+)
+def test_every_task_fixture_maps_to_records(name: str) -> None:
+    task = fixture(name)
+    summary, trials = task_from_json(task)
+    assert summary.name == task["hpoName"]
+    assert [t.id for t in trials] == sorted(e["id"] for e in task["experiments"])
+    assert summary.completed == task["complete"]
+    python_types = {"double": float, "int": int, "str": str, "string": str}
+    by_id = {t.id: t for t in trials}
+    for item in task["experiments"]:
+        trial = by_id[item["id"]]
+        assert trial.extra["appId"] == item["appId"]
+        for entry in item["hyperParams"]:
+            value = trial.params[entry["name"]]
+            assert type(value) is python_types[entry["dataType"].lower()]
+            assert str(value) == entry["fixedVal"] or float(value) == float(
+                entry["fixedVal"]
+            )
+
+
+def test_finished_random_task() -> None:
+    summary, trials = task_from_json(fixture("hpo_task_finished_random.json"))
+    best = fixture("hpo_task_finished_random.json")["best"]
+    assert summary.state is ExperimentState.FINISHED
+    assert summary.max_jobs == 4 and summary.progress == "4/4"
+    assert summary.best_trial == best["id"]
+    assert summary.best_value == pytest.approx(best["metricVal"])
+    assert all(isinstance(v, float) for t in trials for v in t.params.values())
+    assert summary.ended_at is not None and summary.created_at is not None
+
+
+def test_percent_progress_and_failed_sentinel() -> None:
+    task = fixture("hpo_task_finished_percent_progress.json")
+    summary, trials = task_from_json(task)
+    assert summary.max_jobs == 10  # 5 complete at "50" percent
+    failed = [t for t in trials if t.state is TrialState.FAILED]
+    assert len(failed) == 1 and failed[0].value is None
+    assert all(t.value != 9999.99 for t in trials)
+    assert summary.best_trial == task["best"]["id"]
+    assert isinstance(trials[0].params["num_rounds"], int)
+    assert trials[0].params["num_rounds"] == 150
+
+
+def test_running_task_without_best_or_end_times() -> None:
+    task = fixture("hpo_task_running.json")
+    summary, trials = task_from_json(task, TaskFacts(goal="maximize", metric="acc"))
+    assert summary.state is ExperimentState.RUNNING and not summary.state.is_final
+    assert summary.max_jobs == 12
+    running = [t for t in trials if t.state is TrialState.RUNNING]
+    assert len(running) == 2 and all(t.ended_at is None for t in running)
+    assert all(t.value is None for t in running)
+    finished = [t for t in trials if t.value is not None]
+    assert summary.best_value == max(t.value for t in finished)  # type: ignore[type-var]
+    assert trials[0].params == {"learning_rate": 0.051, "epochs": "1"}
+
+
+def test_running_task_without_goal_has_no_best() -> None:
+    summary, _ = task_from_json(fixture("hpo_task_running.json"))
+    assert summary.best_value is None and summary.goal == ""
+
+
+def test_grid_and_cpd_variants() -> None:
+    summary, trials = task_from_json(fixture("hpo_task_finished_grid.json"))
+    assert [t.id for t in trials] == [1, 2]
+    cpd, cpd_trials = task_from_json(fixture("hpo_task_finished_cpd35.json"))
+    algo = fixture("hpo_task_finished_cpd35.json")["algoDef"]
+    assert cpd.algorithm == algo["algorithm"]
+    assert cpd.metric == algo["objectiveMetric"]
+    assert all("-" in str(t.extra["appId"]) for t in cpd_trials)
+
+
+def test_hyperband_resource_stays_a_string_unless_declared() -> None:
+    task = fixture("hpo_task_finished_hyperband.json")
+    _, trials = task_from_json(task)
+    assert trials[0].params["epochs"] == "1"
+    _, typed = task_from_json(task, TaskFacts(param_types={"epochs": "int"}))
+    assert typed[0].params["epochs"] == 1
+
+
+def test_list_keeps_unknown_states_and_keeps_polling_them() -> None:
+    items = fixture("hpo_task_list.json")
+    summaries = [task_from_json(item)[0] for item in items]
+    assert len(summaries) == 5
+    recover = [s for s in summaries if s.remote_state == "RECOVERPEND"]
+    assert len(recover) == 1 and not recover[0].state.is_final
+    assert "RECOVERPEND" in (recover[0].reason or "")
+    failed = [s for s in summaries if s.state is ExperimentState.FAILED]
+    assert failed and failed[0].best_value is None
+
+
+def test_submit_answers_both_forms() -> None:
+    assert parse_submit_response(fixture("hpo_submit_response.json")) == (
+        "Admin-hpo-7267958609367355"
+    )
+    assert parse_submit_response(fixture("hpo_submit_response_cpd35.json")) == (
+        "alice-hpo-5870631624097870"
+    )
+    with pytest.raises(ValueError):
+        parse_submit_response({"href": "/x"})
+
+
+@pytest.mark.parametrize(
+    ("text", "completed", "total", "percent"),
+    [("2/12", 2, 12, None), ("8/-", 8, -1, None), ("60", None, None, 60.0),
+     ("weird", None, None, None), (None, None, None, None)],
+)
+def test_progress_forms(
+    text: str | None, completed: int | None, total: int | None, percent: float | None
+) -> None:
+    progress = parse_progress(text)
+    assert (progress.completed, progress.total, progress.percent) == (
+        completed, total, percent
+    )
+
+
+@pytest.mark.parametrize(
+    ("fixed", "data_type", "declared", "expected"),
+    [("773", "int", None, 773), ("0.25", "DOUBLE", None, 0.25),
+     ("Adam", "STRING", None, "Adam"), ("3", "str", "int", 3),
+     ("1e3", "Int", None, 1000), ("abc", "double", None, "abc")],
+)
+def test_fixed_values_typed_back(
+    fixed: str, data_type: str, declared: str | None, expected: object
+) -> None:
+    value = typed_value(fixed, data_type, declared)
+    assert value == expected and type(value) is type(expected)
+
+
+def test_log_bodies_of_both_generations() -> None:
+    dlpd = (FIXTURES / "exec_log_dlpd.json").read_text()
+    lines = log_text(dlpd, "application/json").splitlines()
+    assert len(lines) == 6 and lines[0].startswith("[2021-03-04 17:25:10] Train")
+    cpd = (FIXTURES / "exec_log_cpd.txt").read_text()
+    assert log_text(cpd, "text/plain") == cpd
+    assert log_text(json.dumps(["a", "b"]), "application/json") == "a\nb"
+
+
+def test_announced_size_from_either_header() -> None:
+    assert announced_size({"content-length": "12"}) == 12
+    assert announced_size({"content-disposition": "attachment; size=345"}) == 345
+    assert announced_size({}) is None
