@@ -160,7 +160,7 @@ async def test_trial_detail_shows_config_metrics_and_log_note() -> None:
 async def test_logon_lists_embedded_and_asks_for_a_url(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HPOTUI_PROFILES", str(tmp_path / "profiles.json"))
+    monkeypatch.setenv("HPOTUI_CONFIG_DIR", str(tmp_path))
     app = replay_app(start="logon")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -175,4 +175,25 @@ async def test_logon_lists_embedded_and_asks_for_a_url(
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ErrorDialog)
-        assert "needs a name and a URL" in app.screen.message
+        assert "needs a name, a URL and a user" in app.screen.message
+
+
+async def test_logon_to_an_unreachable_server_names_the_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HPOTUI_CONFIG_DIR", str(tmp_path))
+    app = replay_app(start="logon")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("down")
+        screen = app.screen
+        for key, value in {
+            "name": "lab", "url": "http://127.0.0.1:9/dl/v1", "user": "alice",
+            "password": "secret",
+        }.items():
+            screen.query_one(f"#field-{key}", Input).value = value
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorDialog)
+        assert "127.0.0.1:9" in app.screen.message
+        assert not (tmp_path / "profiles.json").exists()

@@ -111,15 +111,17 @@ def _no_ui_refusal(ctx: click.Context, what: str) -> None:
 def ui_command(
     ctx: click.Context, theme: str | None, refresh_rate: float | None
 ) -> None:
-    """Open the dashboard on the experiments of the workspace."""
+    """Open the dashboard on the experiments of the workspace (or of --profile)."""
+    from hpotui.cli.remote import remote_backend
+
     _no_ui_refusal(ctx, "`hpotui ui`")
+    check_terminal()
     opts = _options(ctx)
-    start = "logon" if (ctx.find_root().obj or {}).get("profile") else "experiments"
-    backend = embedded_backend(opts["workspace"])
+    backend = remote_backend(ctx) or embedded_backend(opts["workspace"])
     _finish(
         launch(
             backend,
-            start,
+            "experiments",
             theme=theme or opts["theme"],
             refresh_rate=refresh_rate,
             workspace=opts["workspace"],

@@ -16,9 +16,9 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from hpotui.backends.base import Backend
+from hpotui.backends.profiles import Profile
 from hpotui.errors import HpotuiError
 from hpotui.experiment.model import Experiment
-from hpotui.profiles import Profile
 from hpotui.ui.dialogs import ErrorDialog
 from hpotui.ui.model import MonitorModel
 from hpotui.ui.themes import DEFAULT_THEME, load_themes, resolve_theme

@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 from hpotui.backends.base import Backend
-from hpotui.errors import BackendError
-from hpotui.profiles import Profile
+from hpotui.backends.profiles import Profile
 
 
 async def connect_remote(profile: Profile, password: str) -> Backend:
-    """A logged-on WML-A backend for ``profile``.
+    """A WML-A backend for ``profile`` that has answered one request.
+
+    Listing the experiments once proves the URL, the TLS settings and the
+    credentials before the dashboard switches over.
 
     Raises:
-        BackendError: The remote backend is missing from this installation, or the
-            server refused the log-on.
+        HpotuiError: The server is unreachable or refused the log-on; the message
+            names the URL and what to check.
     """
+    from hpotui.backends.wmla import WmlaBackend
+
+    backend = WmlaBackend(profile, password or None)
     try:
-        from hpotui.backends import wmla
-    except ImportError as err:
-        raise BackendError(
-            "this installation has no WML-A backend; use the embedded profile",
-            title="Log on",
-        ) from err
-    # TODO: call the WML-A backend's log-on once its constructor settles; the
-    # remote backend is built in parallel with this screen.
-    raise BackendError(
-        f"cannot log on to {profile.url} yet: {wmla.__name__} has no log-on entry",
-        title="Log on",
-    )
+        await backend.list_experiments()
+    except BaseException:
+        await backend.close()
+        raise
+    return backend

@@ -11,17 +11,23 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from hpotui.backends.profiles import Profile, load_profiles, save_profile
 from hpotui.errors import HpotuiError
-from hpotui.profiles import EMBEDDED, Profile, load_profiles, save_profile
 from hpotui.ui.screens.base import HpotuiScreen
 
+EMBEDDED = "embedded"
+_NEW = "+new"
 _FIELDS = (
     ("name", "Profile", "e.g. lab-cluster"),
-    ("url", "URL", "https://host/platform/rest"),
+    ("url", "URL", "https://host:9243/platform/rest/deeplearning/v1"),
     ("user", "User", ""),
+    ("auth", "Log-on", "basic, session, token or bearer"),
     ("password", "Password", "or token; never stored"),
     ("ca_bundle", "CA bundle", "PEM file, optional"),
 )
+
+
+_BLANK = Profile(name="", url="", user="")
 
 
 class LogonScreen(HpotuiScreen):
@@ -34,7 +40,7 @@ class LogonScreen(HpotuiScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.profiles: list[Profile] = []
+        self.profiles: dict[str, Profile] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -58,19 +64,22 @@ class LogonScreen(HpotuiScreen):
         self.sub_title = self.backend.label
         self.profiles = load_profiles()
         options = self.query_one(OptionList)
-        for profile in self.profiles:
-            detail = "this machine" if profile.kind == EMBEDDED else profile.url
-            options.add_option(Option(f"{profile.name}  ({detail})", id=profile.name))
-        options.add_option(Option("+ new WML-A profile", id="+new"))
+        options.add_option(Option("embedded  (this machine)", id=EMBEDDED))
+        for profile in self.profiles.values():
+            label = f"{profile.name}  ({profile.user} at {profile.url})"
+            options.add_option(Option(label, id=profile.name))
+        options.add_option(Option("+ new WML-A profile", id=_NEW))
         options.highlighted = 0
         options.focus()
-        self._fill(self.profiles[0])
+        self._fill(None)
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
         chosen = event.option.id
-        profile = next((p for p in self.profiles if p.name == chosen), None)
-        self._fill(profile or Profile(name="", kind="wmla"))
+        if chosen == EMBEDDED:
+            self._fill(None)
+        else:
+            self._fill(self.profiles.get(chosen or "", _BLANK))
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
@@ -79,13 +88,15 @@ class LogonScreen(HpotuiScreen):
         else:
             self.query_one("#field-url", Input).focus()
 
-    def _fill(self, profile: Profile) -> None:
-        remote = profile.kind == "wmla"
+    def _fill(self, profile: Profile | None) -> None:
+        remote = profile is not None
         self.query_one("#remote-form").display = remote
         for key, *_ in _FIELDS:
             value = getattr(profile, key, None) if key != "password" else ""
             self.query_one(f"#field-{key}", Input).value = value or ""
-        self.query_one("#field-insecure", Checkbox).value = profile.insecure
+        self.query_one("#field-insecure", Checkbox).value = bool(
+            profile and profile.insecure
+        )
         note = "Embedded engine: runs trials on this machine; no credentials needed."
         if remote:
             note = "Password or token is asked for at every log-on and never saved."
@@ -97,13 +108,22 @@ class LogonScreen(HpotuiScreen):
             for key, *_ in _FIELDS
             if key != "password"
         }
-        if not values["name"] or not values["url"]:
+        if not values["name"] or not values["url"] or not values["user"]:
             raise HpotuiError(
-                "a remote profile needs a name and a URL; fill both and connect again",
+                "a remote profile needs a name, a URL and a user; fill them and "
+                "connect again",
                 title="Log on",
             )
         insecure = self.query_one("#field-insecure", Checkbox).value
-        return Profile(kind="wmla", insecure=insecure, **values)
+        values["auth"] = values["auth"] or "basic"
+        try:
+            return Profile(insecure=insecure, **values)
+        except ValueError as err:
+            raise HpotuiError(
+                f"the profile is not valid: {err}; log-on is one of basic, session, "
+                "token or bearer",
+                title="Log on",
+            ) from err
 
     @on(Button.Pressed, "#connect")
     def _connect_pressed(self) -> None:
@@ -112,8 +132,7 @@ class LogonScreen(HpotuiScreen):
     @work(exclusive=True, group="logon", exit_on_error=False)
     async def action_connect(self) -> None:
         """Open the chosen backend and show its experiments."""
-        highlighted = self.query_one(OptionList).highlighted
-        if highlighted == 0:
+        if self.query_one(OptionList).highlighted == 0:
             await self.hpo.use_backend(self.hpo.open_embedded())
             return
         profile = self._form_profile()
