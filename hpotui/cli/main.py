@@ -23,6 +23,7 @@ _VERB_MODULES = [
     "hpotui.cli.serve",
     "hpotui.cli.algorithms",
     "hpotui.cli.plan",
+    "hpotui.cli.ui",
 ]
 
 
@@ -50,13 +51,20 @@ class _Root(click.Group):
 @click.option(
     "--profile", default=None, help="Backend profile; default: the embedded engine."
 )
+@click.option(
+    "--theme", default=None, help="Dashboard theme: dark, light or high-contrast."
+)
 @click.pass_context
 def cli(
-    ctx: click.Context, no_ui: bool, workspace: str | None, profile: str | None
+    ctx: click.Context,
+    no_ui: bool,
+    workspace: str | None,
+    profile: str | None,
+    theme: str | None,
 ) -> None:
     """hpotui: hyperparameter search from the terminal."""
     ctx.ensure_object(dict)
-    ctx.obj.update(no_ui=no_ui, workspace=workspace, profile=profile)
+    ctx.obj.update(no_ui=no_ui, workspace=workspace, profile=profile, theme=theme)
     if ctx.invoked_subcommand is None:
         if no_ui:
             click.echo(ctx.get_help())

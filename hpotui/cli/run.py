@@ -33,16 +33,12 @@ def _dashboard_wanted(ctx: click.Context, no_ui: bool, as_json: bool) -> bool:
     return not (no_ui or root_no_ui or as_json) and sys.stdout.isatty()
 
 
-def _open_dashboard(workspace: str | None, name: str) -> int | None:
-    """Hook for the dashboard: run the experiment in the TUI and return an exit code.
+def _open_dashboard(workspace: str | None, experiment: Experiment) -> int:
+    """Submit the experiment inside the dashboard's monitor; returns its exit code."""
+    from hpotui.cli.ui import embedded_backend, launch
 
-    Returns None while no dashboard is installed; the run is then headless.
-    """
-    try:
-        from hpotui.ui.launch import run_experiment_dashboard  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return int(run_experiment_dashboard(workspace, name))
+    backend = embedded_backend(workspace)
+    return launch(backend, "monitor", submit=experiment, workspace=workspace)
 
 
 def _run_options(command):  # type: ignore[no-untyped-def]
@@ -90,12 +86,8 @@ def run(
     if detach:
         raise click.UsageError("--detach needs a remote --profile")
     workspace = workspace_of(ctx, verb_workspace)
-    if _dashboard_wanted(ctx, no_ui, as_json):
-        # TODO: submit from the file inside the dashboard; until the dashboard
-        # exists this hook returns None and the run below is headless.
-        code = _open_dashboard(workspace, experiment.name)
-        if code is not None:
-            sys.exit(code)
+    if _dashboard_wanted(ctx, no_ui, as_json) and events_path is None:
+        sys.exit(_open_dashboard(workspace, experiment))
     sys.exit(_headless(workspace, experiment, None, as_json, events_path))
 
 

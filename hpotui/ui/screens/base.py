@@ -1,0 +1,48 @@
+"""What every screen shares: the too-small notice and easy access to the backend."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual import events
+from textual.screen import Screen
+from textual.worker import Worker
+
+from hpotui.backends.base import Backend
+from hpotui.ui.widgets.too_small import TooSmallNotice, too_small
+
+if TYPE_CHECKING:
+    from hpotui.ui.app import HpotuiApp
+
+
+class HpotuiScreen(Screen[None]):
+    """A screen that hides its content behind a notice when the terminal is tiny."""
+
+    @property
+    def hpo(self) -> HpotuiApp:
+        """The dashboard app, typed."""
+        return cast("HpotuiApp", self.app)
+
+    @property
+    def backend(self) -> Backend:
+        return self.hpo.backend
+
+    async def on_mount(self) -> None:
+        await self.mount(TooSmallNotice(id="too-small"))
+        self._check_size(self.app.size.width, self.app.size.height)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker state messages do not bubble; hand failures to the app's one
+        # error handler.
+        self.hpo.on_worker_state_changed(event)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._check_size(event.size.width, event.size.height)
+
+    def _check_size(self, width: int, height: int) -> None:
+        small = too_small(width, height)
+        self.set_class(small, "-too-small")
+        if small:
+            notice = self.query(TooSmallNotice)
+            if notice:
+                notice.first().show(width, height)

@@ -1,0 +1,231 @@
+"""The search-space editor: load, edit, validate, save and submit an experiment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from ruamel.yaml.comments import CommentedMap
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+
+from hpotui.ui.dialogs import PromptDialog
+from hpotui.ui.dialogs.hyperparam import HyperparamDialog, parse_scalar
+from hpotui.ui.experiment_doc import (
+    check_document,
+    get_path,
+    load_document,
+    new_document,
+    read_document,
+    save_document,
+    set_path,
+)
+from hpotui.ui.screens.base import HpotuiScreen
+
+FORM_FIELDS: tuple[tuple[str, str], ...] = (
+    ("name", "Name"),
+    ("objective.metric", "Metric"),
+    ("objective.goal", "Goal"),
+    ("algorithm.name", "Algorithm"),
+    ("algorithm.seed", "Seed"),
+    ("limits.max_jobs", "Max jobs"),
+    ("limits.max_parallel_jobs", "Parallel"),
+    ("limits.max_run_time", "Run time"),
+    ("model.dir", "Model dir"),
+    ("model.command", "Command"),
+)
+"""Each form field: its dotted key in the YAML file and its label."""
+_CHECK_DELAY = 0.4
+"""Seconds of no typing before the experiment is checked again."""
+
+
+def _field_id(dotted: str) -> str:
+    return "field-" + dotted.replace(".", "-").replace("_", "-")
+
+
+class EditorScreen(HpotuiScreen):
+    """Edit an experiment file, or build one from nothing.
+
+    Args:
+        path: The YAML file to open; None starts a new experiment.
+        clone_of: An experiment of the backend whose definition to start from.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+s", "save", "Save"),
+        Binding("ctrl+r", "submit", "Submit"),
+        Binding("ctrl+a", "add_param", "Add param"),
+        Binding("ctrl+d", "remove_param", "Remove param"),
+    ]
+
+    def __init__(self, path: Path | None, clone_of: str | None = None) -> None:
+        super().__init__()
+        self.path = path
+        self.clone_of = clone_of
+        self.doc: CommentedMap = new_document()
+        self.problems: list[str] = []
+        self._check_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="editor-form"):
+            for dotted, label in FORM_FIELDS:
+                with Horizontal(classes="form-row"):
+                    yield Label(label)
+                    yield Input(id=_field_id(dotted))
+        yield DataTable(id="hyperparams", cursor_type="row")
+        yield Static("", id="problems")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        table = self.query_one("#hyperparams", DataTable)
+        for title in ("name", "type", "range / values", "step", "log"):
+            table.add_column(title, key=title)
+        if self.path is not None and self.path.exists():
+            self.doc = read_document(self.path)
+        elif self.clone_of is not None:
+            self._load_clone()
+        self.title = f"hpotui · {self.path.name if self.path else 'new experiment'}"
+        self._fill_form()
+        self.check_now()
+
+    @work(exclusive=True, group="editor-clone", exit_on_error=False)
+    async def _load_clone(self) -> None:
+        from hpotui.ui.clone import clone_document
+
+        detail = await self.backend.get_experiment(self.clone_of or "")
+        self.doc = clone_document(detail, Path.cwd())
+        self._fill_form()
+        self.check_now()
+
+    def _fill_form(self) -> None:
+        for dotted, _ in FORM_FIELDS:
+            value = get_path(self.doc, dotted)
+            with self.prevent(Input.Changed):
+                self.query_one(f"#{_field_id(dotted)}", Input).value = (
+                    "" if value is None else str(value)
+                )
+        self._fill_params()
+
+    def _fill_params(self) -> None:
+        table = self.query_one("#hyperparams", DataTable)
+        table.clear()
+        params = self.doc.get("hyperparams") or {}
+        for name, spec in params.items():
+            table.add_row(*_param_cells(name, spec), key=name)
+
+    @on(Input.Changed)
+    def _field_changed(self, event: Input.Changed) -> None:
+        dotted = next(
+            (d for d, _ in FORM_FIELDS if _field_id(d) == event.input.id), None
+        )
+        if dotted is None:
+            return
+        value = event.value if dotted == "model.command" else parse_scalar(event.value)
+        set_path(self.doc, dotted, value)
+        if self._check_timer is not None:
+            self._check_timer.stop()
+        self._check_timer = self.set_timer(_CHECK_DELAY, self.check_now)
+
+    def check_now(self) -> None:
+        """Validate the document and show the findings, as ``hpotui validate`` would."""
+        report = check_document(self.doc, self.path)
+        self.problems = list(report.errors)
+        widget = self.query_one("#problems", Static)
+        widget.set_class(bool(report.errors), "-bad")
+        widget.set_class(report.ok, "-good")
+        lines = report.lines() if report.lines() else []
+        if report.ok:
+            lines.insert(0, "✔ valid experiment")
+        widget.update(Text("\n".join(lines)))
+
+    def action_add_param(self) -> None:
+        self.app.push_screen(HyperparamDialog(), self._param_edited)
+
+    @on(DataTable.RowSelected, "#hyperparams")
+    def _edit_param(self, event: DataTable.RowSelected) -> None:
+        name = str(event.row_key.value)
+        spec = dict((self.doc.get("hyperparams") or {}).get(name) or {})
+
+        def edited(result: tuple[str, dict[str, Any]] | None) -> None:
+            if result is not None and result[0] != name:
+                self.doc["hyperparams"].pop(name, None)
+            self._param_edited(result)
+
+        self.app.push_screen(HyperparamDialog(name, spec), edited)
+
+    def _param_edited(self, result: tuple[str, dict[str, Any]] | None) -> None:
+        if result is None:
+            return
+        name, spec = result
+        if not isinstance(self.doc.get("hyperparams"), dict):
+            self.doc["hyperparams"] = CommentedMap()
+        flow = CommentedMap(spec)
+        flow.fa.set_flow_style()
+        self.doc["hyperparams"][name] = flow
+        self._fill_params()
+        self.check_now()
+
+    def action_remove_param(self) -> None:
+        table = self.query_one("#hyperparams", DataTable)
+        if not table.row_count:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        (self.doc.get("hyperparams") or {}).pop(str(key.value), None)
+        self._fill_params()
+        self.check_now()
+
+    def action_save(self) -> None:
+        if self.path is not None:
+            self._save(self.path)
+            return
+
+        def chosen(text: str | None) -> None:
+            if text:
+                self.path = Path(text).expanduser()
+                self._save(self.path)
+
+        name = get_path(self.doc, "name") or "experiment"
+        prompt = PromptDialog("Save as", "Save the experiment to:", f"{name}.yaml")
+        self.app.push_screen(prompt, chosen)
+
+    def _save(self, path: Path) -> None:
+        save_document(self.doc, path)
+        self.title = f"hpotui · {path.name}"
+        note = "" if not self.problems else f" ({len(self.problems)} problems left)"
+        self.notify(f"saved {path}{note}")
+
+    @work(exclusive=True, group="editor-submit", exit_on_error=False)
+    async def action_submit(self) -> None:
+        """Check the experiment, save it if it has a file, submit, open the monitor."""
+        experiment = load_document(self.doc, self.path)
+        if self.path is not None:
+            save_document(self.doc, self.path)
+        name = await self.backend.submit(experiment)
+        self.notify(f"submitted {name}")
+        self.hpo.open_monitor(name, replace=True)
+
+    def action_back(self) -> None:
+        self.hpo.leave(self)
+
+
+def _param_cells(name: str, spec: Any) -> list[str]:
+    if not isinstance(spec, dict):
+        return [name, "?", str(spec), "", ""]
+    if "values" in spec:
+        span = ", ".join(str(v) for v in spec["values"] or [])
+    else:
+        span = " … ".join(str(v) for v in spec.get("range") or [])
+    return [
+        name,
+        str(spec.get("type", "auto")),
+        span,
+        str(spec.get("step", "")),
+        "log" if spec.get("log") else "",
+    ]

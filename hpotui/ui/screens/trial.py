@@ -1,0 +1,181 @@
+"""One trial: its config.json, metrics, curve, failure reason and log tail."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Header,
+    Log,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+
+from hpotui.records import TrialRecord
+from hpotui.states import TrialState
+from hpotui.ui.format import format_param, format_value, state_label
+from hpotui.ui.model import MonitorModel
+from hpotui.ui.screens.base import HpotuiScreen
+from hpotui.ui.widgets.plots import CurvesPlot
+
+LOG_LINES = 500
+"""Lines of the log tail shown; the note gives the path to the whole file."""
+_FOLLOW_INTERVAL = 1.0
+
+
+class TrialScreen(HpotuiScreen):
+    """The detail of one trial, following its log while it runs.
+
+    Args:
+        experiment: The experiment's name.
+        trial_id: The trial's id.
+        model: The monitor's model, for the trial's record and curve, if open.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("d", "download", "Download results"),
+        Binding("1", "tab('config')", "Config", show=False),
+        Binding("2", "tab('metrics')", "Metrics", show=False),
+        Binding("3", "tab('log')", "Log", show=False),
+    ]
+
+    def __init__(
+        self, experiment: str, trial_id: int, model: MonitorModel | None = None
+    ) -> None:
+        super().__init__()
+        self.experiment = experiment
+        self.trial_id = trial_id
+        self.model = model
+        self._log_lines_shown = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="trial-header")
+        yield Static("", id="trial-reason")
+        with TabbedContent(id="trial-tabs"):
+            with TabPane("Config", id="config"):
+                yield Static("", id="trial-config")
+            with TabPane("Metrics", id="metrics"), Horizontal():
+                yield DataTable(id="trial-metrics", cursor_type="row")
+                yield CurvesPlot(id="trial-curve")
+            with TabPane("Log", id="log"), Vertical():
+                yield Static("", id="log-note")
+                yield Log(id="trial-log", max_lines=LOG_LINES * 4)
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.title = f"hpotui · {self.experiment} · trial {self.trial_id}"
+        self.load()
+        self.set_interval(_FOLLOW_INTERVAL, self._follow)
+
+    @property
+    def trial(self) -> TrialRecord | None:
+        if self.model is None:
+            return None
+        return self.model.trials.get(self.trial_id)
+
+    @work(exclusive=True, group="trial-load", exit_on_error=False)
+    async def load(self) -> None:
+        """Fetch the trial when no monitor handed it over, then draw everything."""
+        if self.trial is None:
+            detail = await self.backend.get_experiment(self.experiment)
+            self.model = MonitorModel.from_detail(detail.summary, detail.trials)
+        self._draw()
+        await self._read_log()
+
+    def _draw(self) -> None:
+        trial = self.trial
+        if trial is None:
+            self.query_one("#trial-header", Static).update(
+                f"trial {self.trial_id} is not in {self.experiment}"
+            )
+            return
+        self.query_one("#trial-header", Static).update(_header(trial))
+        reason = self.query_one("#trial-reason", Static)
+        reason.update(f"reason: {trial.reason}" if trial.reason else "")
+        reason.display = bool(trial.reason)
+        config = {**trial.params, **trial.extra}
+        self.query_one("#trial-config", Static).update(
+            _config_text(config, trial.config_path)
+        )
+        self._draw_metrics()
+
+    def _draw_metrics(self) -> None:
+        assert self.model is not None
+        curve = self.model.curves.get(self.trial_id, [])
+        table: DataTable[str] = self.query_one("#trial-metrics", DataTable)
+        if not table.columns:
+            table.add_columns("step", self.model.metric)
+        for step, value in curve[table.row_count :]:
+            table.add_row(str(step), format_value(value))
+        self.query_one(CurvesPlot).show(
+            {self.trial_id: curve}, self.trial_id, self.model.metric
+        )
+
+    async def _read_log(self) -> None:
+        try:
+            tail = await self.backend.trial_log(
+                self.experiment, self.trial_id, LOG_LINES
+            )
+        except NotImplementedError as err:
+            self.query_one("#log-note", Static).update(str(err))
+            return
+        note = ""
+        if tail.truncated:
+            note = f"last {len(tail.lines)} lines; the whole log is {tail.path}"
+        elif tail.path:
+            note = str(tail.path)
+        self.query_one("#log-note", Static).update(note)
+        log = self.query_one(Log)
+        log.clear()
+        log.write_lines(tail.lines)
+
+    def _follow(self) -> None:
+        trial = self.trial
+        if trial is not None and trial.state == TrialState.RUNNING:
+            self._draw()
+            self._refresh_log()
+
+    @work(exclusive=True, group="trial-log", exit_on_error=False)
+    async def _refresh_log(self) -> None:
+        await self._read_log()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_back(self) -> None:
+        self.hpo.leave(self)
+
+    @work(group="trial-download", exit_on_error=False)
+    async def action_download(self) -> None:
+        dest = Path.cwd() / f"{self.experiment}-trial-{self.trial_id}"
+        saved = await self.backend.download_results(
+            self.experiment, self.trial_id, dest
+        )
+        self.notify(f"results saved in {saved}")
+
+
+def _header(trial: TrialRecord) -> str:
+    parts = [
+        f"trial {trial.id}",
+        state_label(trial.state),
+        f"value {format_value(trial.value)}",
+    ]
+    if trial.best_step is not None:
+        parts.append(f"best step {trial.best_step}")
+    return "   ".join(parts)
+
+
+def _config_text(config: dict[str, object], path: str | None) -> str:
+    body = json.dumps(config, indent=2, default=format_param)
+    return body + (f"\n\n{path}" if path else "")

@@ -1,0 +1,1 @@
+"""Widgets of the dashboard: trial table, plots, progress, best panel, brackets."""

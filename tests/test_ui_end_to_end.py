@@ -1,0 +1,120 @@
+"""The dashboard over the embedded engine: submit, watch, stop, reopen, resume.
+
+Runs the real digits sample (real trial processes, a real workspace store), kept
+small: 2 trials at a time, 3 epochs each on a fifth of the data.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+from uihelpers import SAMPLES, settle
+
+from hpotui.backends.local import LocalBackend
+from hpotui.states import ExperimentState, TrialState
+from hpotui.ui.app import HpotuiApp
+from hpotui.ui.dialogs import ConfirmDialog, PromptDialog
+from hpotui.ui.screens.editor import EditorScreen
+from hpotui.ui.screens.experiments import ExperimentsScreen
+from hpotui.ui.screens.monitor import MonitorScreen
+from hpotui.ui.widgets.trial_table import TrialTable
+
+pytestmark = pytest.mark.slow
+
+
+def _small_sample(folder: Path) -> Path:
+    shutil.copytree(SAMPLES / "digits_mlp", folder / "digits_mlp")
+    text = (SAMPLES / "digits_random.yaml").read_text()
+    text = text.replace("max_jobs: 16", "max_jobs: 8")
+    text += "data_fraction: 0.2\n"
+    path = folder / "digits.yaml"
+    path.write_text(text)
+    return path
+
+
+async def _until(pilot: Pilot[Any], check: Any, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the dashboard never got there"
+        await pilot.pause(0.2)
+
+
+def _ended(screen: MonitorScreen) -> int:
+    assert screen.model is not None
+    return sum(1 for t in screen.model.trials.values() if t.state.is_final)
+
+
+async def test_submit_watch_stop_reopen_resume(tmp_path: Path) -> None:
+    sample = _small_sample(tmp_path)
+    backend = LocalBackend(tmp_path / "workspace")
+    app = HpotuiApp(backend, refresh_rate=10)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ExperimentsScreen)
+
+        await pilot.press("n")
+        assert isinstance(app.screen, PromptDialog)
+        app.screen.query_one(Input).value = str(sample)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, EditorScreen)
+        assert app.screen.problems == []
+        await pilot.press("ctrl+r")
+        await _until(pilot, lambda: isinstance(app.screen, MonitorScreen))
+
+        monitor = app.screen
+        assert isinstance(monitor, MonitorScreen)
+        await _until(pilot, lambda: monitor.model is not None and _ended(monitor) >= 2)
+        await pilot.pause(0.3)
+        table = monitor.query_one(TrialTable)
+        finished = [
+            t for t in monitor.model.trials.values() if t.state == TrialState.FINISHED
+        ]
+        assert finished and all(t.value is not None for t in finished)
+        assert table.row_count == len(monitor.model.trials)
+        await pilot.press("2")
+        await pilot.pause(0.7)
+        assert not monitor.model.plots_dirty or _ended(monitor) > 2
+
+        await pilot.press("s")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.click("#yes")
+        await _until(pilot, lambda: monitor.model.state == ExperimentState.STOPPED)
+        stopped_ids = set(monitor.model.trials)
+
+        await pilot.press("escape")
+        await settle(pilot)
+        experiments = app.screen
+        assert isinstance(experiments, ExperimentsScreen)
+        await _until(
+            pilot,
+            lambda: experiments.summaries.get("digits-random") is not None
+            and experiments.summaries["digits-random"].state
+            == ExperimentState.STOPPED,
+        )
+        await pilot.press("enter")
+        await settle(pilot)
+        reopened = app.screen
+        assert isinstance(reopened, MonitorScreen)
+        await _until(pilot, lambda: reopened.model is not None)
+        await pilot.pause(0.3)
+        assert set(reopened.query_one(TrialTable).trials) >= stopped_ids - {None}
+
+        await pilot.press("u")
+        await _until(
+            pilot,
+            lambda: reopened.model is not None
+            and len(reopened.model.trials) > len(stopped_ids)
+            and _ended(reopened) > len(stopped_ids) - 2,
+        )
+        await pilot.press("s")
+        await pilot.click("#yes")
+        await _until(pilot, lambda: reopened.model.state.is_final)
+        rows = reopened.query_one(TrialTable).row_count
+        assert rows == len(reopened.model.trials)

@@ -1,0 +1,191 @@
+"""The monitor screen, driven by keys over a recorded run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from eventgen import experiment_events, write_events
+from textual.widgets import Label, TabbedContent
+from uihelpers import replay_app, settle
+
+from hpotui.states import TrialState
+from hpotui.ui.dialogs import ConfirmDialog, ErrorDialog
+from hpotui.ui.dialogs.columns import ColumnsDialog
+from hpotui.ui.screens.monitor import MonitorScreen
+from hpotui.ui.screens.trial import TrialScreen
+from hpotui.ui.widgets.best_panel import BestPanel
+from hpotui.ui.widgets.brackets import BracketsView
+from hpotui.ui.widgets.trial_table import TrialTable
+
+
+def _ids(table: TrialTable) -> list[int]:
+    return [int(table.row_texts(i)[0]) for i in range(table.row_count)]
+
+
+async def test_monitor_shows_every_trial_best_and_progress() -> None:
+    app = replay_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        screen = app.screen
+        assert isinstance(screen, MonitorScreen)
+        table = screen.query_one(TrialTable)
+        assert table.row_count == 12
+        assert table.columns_shown[:3] == ["id", "state", "objective"]
+        assert table.row_texts(2)[:3] == ["3", "✘ FAILED", "-"]
+        progress = str(screen.query_one("#progress-text", Label).render())
+        assert "FINISHED" in progress and "12/12" in progress
+        assert "reached max_jobs (12)" in progress
+        best = str(screen.query_one(BestPanel).render())
+        assert "loss = 0.378315" in best and "trial 1" in best
+
+
+async def test_sorting_keeps_the_cursor_on_its_trial_and_failures_last() -> None:
+    app = replay_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(TrialTable)
+        table.select_trial(6)
+        await pilot.press("o", "o")  # id -> state -> objective
+        await pilot.pause()
+        assert table.sort_column == "objective"
+        ids = _ids(table)
+        assert ids[-2:] == [3, 10]  # the failed trials
+        assert ids[0] == 1  # the best
+        assert table.selected_trial == 6
+        await pilot.press("O")
+        await pilot.pause()
+        assert _ids(table)[-2:] == [3, 10]
+        assert table.selected_trial == 6
+
+
+async def test_filter_cycles_through_states() -> None:
+    app = replay_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(TrialTable)
+        await pilot.press("f")  # running: none in a finished run
+        assert table.row_count == 0
+        await pilot.press("f")
+        assert table.state_filter == TrialState.FINISHED
+        assert table.row_count == 9
+        await pilot.press("f", "f")
+        assert set(_ids(table)) == {5}
+        await pilot.press("f")
+        assert table.row_count == 12
+
+
+async def test_columns_dialog_hides_a_hyperparameter() -> None:
+    app = replay_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ColumnsDialog)
+        dialog.query_one("SelectionList").deselect("param:activation")
+        await pilot.click("#apply")
+        await pilot.pause()
+        table = app.screen.query_one(TrialTable)
+        assert "param:activation" not in table.columns_shown
+        assert "param:hidden_units" in table.columns_shown
+
+
+async def test_tabs_draw_plots_and_brackets() -> None:
+    app = replay_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for key, tab in (("2", "history"), ("3", "curves"), ("4", "brackets")):
+            await pilot.press(key)
+            await pilot.pause(0.1)
+            assert app.screen.query_one(TabbedContent).active == tab
+        text = str(app.screen.query_one(BracketsView).render())
+        assert "bracket 0" in text and "rung 0" in text
+        assert app.screen.model is not None and not app.screen.model.plots_dirty
+
+
+async def test_enter_opens_the_trial_and_escape_returns() -> None:
+    app = replay_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.screen.query_one(TrialTable).select_trial(3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TrialScreen)
+        reason = str(app.screen.query_one("#trial-reason").render())
+        assert "learning rate too high" in reason
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MonitorScreen)
+
+
+async def test_stop_on_a_replay_shows_the_backend_error_in_a_dialog() -> None:
+    app = replay_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.click("#yes")
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorDialog)
+        assert "replay of a recorded run" in app.screen.message
+        await pilot.press("escape")
+        assert isinstance(app.screen, MonitorScreen)
+
+
+async def test_kill_trial_on_a_replay_is_a_notification() -> None:
+    app = replay_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await settle(pilot)
+        assert isinstance(app.screen, MonitorScreen)
+        notes = [n.message for n in app._notifications]
+        assert any("cannot stop single trials" in note for note in notes)
+
+
+async def test_live_rows_append_while_the_cursor_stays_and_ticks_coalesce(
+    tmp_path: Path,
+) -> None:
+    events = write_events(tmp_path / "e.jsonl", experiment_events(trials=30))
+    app = replay_app(events=events, speed=400.0, refresh_rate=5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        table = app.screen.query_one(TrialTable)
+        table.select_trial(1)
+        await settle(pilot, 0.3)
+        assert table.row_count == 30
+        assert table.selected_trial == 1
+        # About 1.5 s of events at 5 ticks a second: far fewer draws than events.
+        assert 1 <= app.screen.refreshes <= 12
+
+
+async def test_resizing_fast_never_raises_and_keeps_the_selection() -> None:
+    app = replay_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(TrialTable)
+        table.select_trial(7)
+        for size in [(20, 5), (120, 40), (30, 8), (80, 24), (20, 5)] * 3:
+            await pilot.resize_terminal(*size)
+        await pilot.pause()
+        assert app.screen.has_class("-too-small")
+        notice = str(app.screen.query_one("#too-small").render())
+        assert "Terminal too small (20×5)" in notice
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert not app.screen.has_class("-too-small")
+        assert table.selected_trial == 7
+
+
+async def test_no_color_keeps_states_readable_as_symbols_and_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = replay_app()
+    assert app.no_color
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(TrialTable)
+        states = {table.row_texts(i)[1] for i in range(table.row_count)}
+        assert states == {"✔ FINISHED", "✘ FAILED", "✂ PRUNED"}

@@ -1,0 +1,199 @@
+"""Experiments, trial detail, editor and log-on screens, driven by keys."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input, Log, OptionList, Static
+from uihelpers import SAMPLES, replay_app, settle
+
+from hpotui.ui.dialogs import ConfirmDialog, ErrorDialog, PromptDialog
+from hpotui.ui.dialogs.hyperparam import HyperparamDialog, parse_scalar
+from hpotui.ui.screens.editor import EditorScreen
+from hpotui.ui.screens.experiments import ExperimentsScreen
+from hpotui.ui.screens.logon import LogonScreen
+from hpotui.ui.screens.monitor import MonitorScreen
+from hpotui.ui.screens.trial import TrialScreen
+from hpotui.ui.widgets.trial_table import TrialTable
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    """A copy of the main sample experiment, with its model folder."""
+    shutil.copytree(SAMPLES / "digits_mlp", tmp_path / "digits_mlp")
+    target = tmp_path / "digits_random.yaml"
+    shutil.copy(SAMPLES / "digits_random.yaml", target)
+    return target
+
+
+async def test_experiments_lists_and_opens_with_enter() -> None:
+    app = replay_app(start="experiments")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExperimentsScreen)
+        table = screen.query_one(DataTable)
+        row = [str(cell) for cell in table.get_row_at(0)]
+        assert row[:4] == ["digits-random", "✔ FINISHED", "10/12", "0.378315"]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MonitorScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ExperimentsScreen)
+
+
+async def test_delete_asks_first_and_no_keeps_everything() -> None:
+    app = replay_app(start="experiments")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "digits-random" in app.screen.question
+        await pilot.press("enter")  # focus is on No
+        await settle(pilot)
+        assert isinstance(app.screen, ExperimentsScreen)
+        await pilot.press("d")
+        await pilot.click("#yes")
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorDialog)
+        assert "cannot delete" in app.screen.message
+
+
+async def test_new_from_yaml_opens_the_editor_on_the_file(sample: Path) -> None:
+    app = replay_app(start="experiments")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        assert isinstance(app.screen, PromptDialog)
+        app.screen.query_one(Input).value = str(sample)
+        await pilot.press("enter")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        assert editor.query_one("#field-name", Input).value == "digits-random"
+        assert editor.query_one("#hyperparams", DataTable).row_count == 3
+        assert "valid experiment" in str(editor.query_one("#problems").render())
+
+
+async def test_editor_shows_validate_messages_inline_and_keeps_comments(
+    sample: Path,
+) -> None:
+    app = replay_app(start="editor", path=sample)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        editor = app.screen
+        editor.query_one("#field-limits-max-run-time", Input).value = "0"
+        await pilot.pause(0.6)
+        problems = str(editor.query_one("#problems").render())
+        assert "digits_random.yaml:8" in problems
+        assert "max_run_time" in problems
+        editor.query_one("#field-limits-max-run-time", Input).value = "5m"
+        editor.query_one("#field-name", Input).value = "digits-edited"
+        await pilot.pause(0.6)
+        assert editor.problems == []
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    text = sample.read_text()
+    assert "name: digits-edited" in text
+    assert "max_run_time: 5m" in text
+    assert "# validation log-loss, per epoch" in text
+
+
+async def test_editor_builds_an_experiment_from_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "fresh.yaml"
+    app = replay_app(start="editor", path=target)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        editor = app.screen
+        await pilot.press("ctrl+a")
+        dialog = app.screen
+        assert isinstance(dialog, HyperparamDialog)
+        dialog.query_one("#hp-name", Input).value = "lr"
+        dialog.query_one("#hp-low", Input).value = "0"
+        dialog.query_one("#hp-high", Input).value = "0.1"
+        dialog.query_one("#hp-log").value = True
+        await pilot.click("#ok")
+        await pilot.pause()
+        problems = str(editor.query_one("#problems").render())
+        assert "hyperparams.lr" in problems and "log" in problems
+        table = editor.query_one("#hyperparams", DataTable)
+        assert [str(c) for c in table.get_row_at(0)][:3] == ["lr", "auto", "0 … 0.1"]
+        await pilot.press("ctrl+d")
+        assert table.row_count == 0
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert "name: new-experiment" in target.read_text()
+
+
+def test_typed_values_read_as_yaml_reads_them() -> None:
+    assert parse_scalar("30") == 30
+    assert parse_scalar("1e-4") == 0.0001
+    assert parse_scalar("relu") == "relu"
+    assert parse_scalar(" ") is None
+
+
+async def test_trial_detail_shows_config_metrics_and_log_note() -> None:
+    app = replay_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.screen.query_one(TrialTable).select_trial(1)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TrialScreen)
+        config = str(screen.query_one("#trial-config", Static).render())
+        assert '"hidden_units": 80' in config
+        await pilot.press("2")
+        await pilot.pause()
+        metrics = screen.query_one("#trial-metrics", DataTable)
+        assert metrics.row_count == 6
+        assert [str(c) for c in metrics.get_row_at(5)] == ["5", "0.378315"]
+        await pilot.press("3")
+        note = str(screen.query_one("#log-note", Static).render())
+        assert "keeps no trial logs" in note
+        assert screen.query_one(Log).line_count == 0
+
+
+async def test_logon_lists_embedded_and_asks_for_a_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HPOTUI_CONFIG_DIR", str(tmp_path))
+    app = replay_app(start="logon")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, LogonScreen)
+        options = screen.query_one(OptionList)
+        assert options.get_option_at_index(0).id == "embedded"
+        assert not screen.query_one("#remote-form").display
+        await pilot.press("down")
+        await pilot.pause()
+        assert screen.query_one("#remote-form").display
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorDialog)
+        assert "needs a name, a URL and a user" in app.screen.message
+
+
+async def test_logon_to_an_unreachable_server_names_the_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HPOTUI_CONFIG_DIR", str(tmp_path))
+    app = replay_app(start="logon")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("down")
+        screen = app.screen
+        for key, value in {
+            "name": "lab", "url": "http://127.0.0.1:9/dl/v1", "user": "alice",
+            "password": "secret",
+        }.items():
+            screen.query_one(f"#field-{key}", Input).value = value
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorDialog)
+        assert "127.0.0.1:9" in app.screen.message
+        assert not (tmp_path / "profiles.json").exists()
