@@ -32,6 +32,8 @@ class TrialRecord:
         reason: Why it failed or was stopped, in words a user can act on.
         config_path: Its config.json, where the backend keeps one on this machine.
         meta: The algorithm's bookkeeping (e.g. Hyperband bracket and rung).
+        retry_of: The trial this one runs again (after an interruption or a
+            retry of a failure); that trial is then left out of the history.
     """
 
     id: int
@@ -45,6 +47,7 @@ class TrialRecord:
     config_path: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    retry_of: int | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,11 @@ import click
 from hpotui.errors import HpotuiError
 
 _VERB_MODULES = [
-    # "hpotui.cli.validate",  each module defines `commands: list[click.Command]`
+    # each module defines `commands: list[click.Command]`
+    "hpotui.cli.validate",
+    "hpotui.cli.run",
+    "hpotui.cli.inspect",
+    "hpotui.cli.control",
 ]
 
 

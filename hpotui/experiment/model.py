@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hpotui.space import ChoiceParam, RangeParam, SearchSpace
 
-ValueType = Literal["int", "double", "str"]
+ValueType = Literal["int", "double", "str", "mixed"]
+"""``mixed``: a list of values of several JSON types, each kept as written."""
 
 
 class _Model(BaseModel):
@@ -77,6 +78,21 @@ class ExecutorSpec(_Model):
     """The model folder is on a file system every worker reads; do not upload it."""
 
 
+class WmlaSpec(_Model):
+    """How the experiment is written as a WML-A request (remote backend, export)."""
+
+    sig_name: str | None = None
+    """The Spark instance group that runs the trials (``modelSpec.sigName``)."""
+    args: str | None = None
+    """The ``dlicmd`` arguments (``modelSpec.args``); built from ``model`` if unset."""
+    framework: str = "PyTorch"
+    """``--exec-start`` when the arguments are built: a plain Python job by default."""
+    all_bound_keys: bool = False
+    """Write every bound key of a hyperparameter, zeros for the unused ones."""
+    step_as_string: bool = False
+    """Write ``step`` as a string (``"0.002"``), as some clients do."""
+
+
 class HyperParam(_Model):
     """One hyperparameter as declared: a range or a list of values."""
 
@@ -87,6 +103,9 @@ class HyperParam(_Model):
     high: float | None = None
     step: float | None = None
     log: bool = False
+    power: float | None = None
+    """Set when the range came from WML-A's ``power``: ``low``/``high`` are then
+    ``power ** exponent`` and the range is searched on a log scale."""
     values: tuple[Any, ...] | None = None
     """For a list: the values, each keeping its own JSON type."""
 
@@ -123,8 +142,12 @@ class Experiment(_Model):
     executor: ExecutorSpec = ExecutorSpec()
     early_stopping: dict[str, Any] | None = None
     """An opt-in rule that stops unpromising trials while they run."""
+    wmla: WmlaSpec = WmlaSpec()
+    """Settings used only when the experiment goes to WML-A."""
     source: Path | None = None
     """The file this experiment was loaded from, if any."""
+    notes: tuple[str, ...] = ()
+    """Warnings and notes from validation (``file:line field: text``), for display."""
 
     def search_space(self) -> SearchSpace:
         return SearchSpace(tuple(hp.to_param() for hp in self.hyperparams))

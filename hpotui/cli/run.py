@@ -1,0 +1,180 @@
+"""``hpotui run FILE`` and ``hpotui resume NAME``: run an experiment to its end.
+
+Exit codes: 0 when the experiment FINISHED, 1 when it FAILED or was STOPPED from
+elsewhere, 2 for bad input, 130 when interrupted (Ctrl-C or SIGTERM: running trials
+are terminated and re-run by ``hpotui resume``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO
+
+import click
+
+from hpotui.backends.local import LocalBackend
+from hpotui.cli.common import plain_output, workspace_of, workspace_option
+from hpotui.cli.progress import RunPrinter
+from hpotui.cli.results import run_report, summary_lines
+from hpotui.engine.scheduler import RunResult
+from hpotui.experiment.model import Experiment
+from hpotui.states import ExperimentState
+
+EXIT_INTERRUPTED = 130
+
+
+def _dashboard_wanted(ctx: click.Context, no_ui: bool, as_json: bool) -> bool:
+    root_no_ui = bool((ctx.find_root().obj or {}).get("no_ui"))
+    return not (no_ui or root_no_ui or as_json) and sys.stdout.isatty()
+
+
+def _open_dashboard(workspace: str | None, name: str) -> int | None:
+    """Hook for the dashboard: run the experiment in the TUI and return an exit code.
+
+    Returns None while no dashboard is installed; the run is then headless.
+    """
+    try:
+        from hpotui.ui.launch import run_experiment_dashboard  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return int(run_experiment_dashboard(workspace, name))
+
+
+def _run_options(command):  # type: ignore[no-untyped-def]
+    command = click.option(
+        "--events",
+        "events_path",
+        type=click.Path(dir_okay=False, writable=True),
+        help="Write one JSON line per engine event to this file.",
+    )(command)
+    command = click.option(
+        "--json", "as_json", is_flag=True, help="Print one JSON object at the end."
+    )(command)
+    command = click.option(
+        "--no-ui", is_flag=True, help="Run headless: progress lines, no dashboard."
+    )(command)
+    return workspace_option(command)
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@_run_options
+@click.pass_context
+def run(
+    ctx: click.Context,
+    file: str,
+    no_ui: bool,
+    as_json: bool,
+    events_path: str | None,
+    verb_workspace: str | None,
+) -> None:
+    """Run the experiment in FILE; an experiment of the same name continues."""
+    from hpotui.experiment.loader import load_experiment
+
+    experiment = load_experiment(Path(file))
+    workspace = workspace_of(ctx, verb_workspace)
+    if _dashboard_wanted(ctx, no_ui, as_json):
+        # TODO: submit from the file inside the dashboard; until the dashboard
+        # exists this hook returns None and the run below is headless.
+        code = _open_dashboard(workspace, experiment.name)
+        if code is not None:
+            sys.exit(code)
+    sys.exit(_headless(workspace, experiment, None, as_json, events_path))
+
+
+@click.command()
+@click.argument("name")
+@_run_options
+@click.pass_context
+def resume(
+    ctx: click.Context,
+    name: str,
+    no_ui: bool,
+    as_json: bool,
+    events_path: str | None,
+    verb_workspace: str | None,
+) -> None:
+    """Continue experiment NAME: ended trials stay, interrupted ones run again."""
+    workspace = workspace_of(ctx, verb_workspace)
+    sys.exit(_headless(workspace, None, name, as_json, events_path))
+
+
+def _headless(
+    workspace: str | None,
+    experiment: Experiment | None,
+    name: str | None,
+    as_json: bool,
+    events_path: str | None,
+) -> int:
+    with ExitStack() as stack:
+        events_out = None
+        if events_path:
+            events_out = stack.enter_context(
+                open(events_path, "a", encoding="utf-8", buffering=1)
+            )
+        return asyncio.run(_follow(workspace, experiment, name, as_json, events_out))
+
+
+async def _follow(
+    workspace: str | None,
+    experiment: Experiment | None,
+    name: str | None,
+    as_json: bool,
+    events_out: IO[str] | None,
+) -> int:
+    backend = LocalBackend(workspace)
+    try:
+        if experiment is not None:
+            name = await backend.submit(experiment)
+        else:
+            assert name is not None
+            await backend.resume(name)
+        before = (await backend.get_experiment(name)).summary.completed
+        stream = backend.events(name, replay=False)
+        _trap_signals(backend)
+        printer = None
+        if not as_json:
+            definition = backend.store.definition(name)
+            printer = RunPrinter(definition, done_before=before, plain=plain_output())
+        consumer = asyncio.ensure_future(_consume(stream, printer, events_out))
+        result = await backend.wait(name)
+        await consumer
+        if printer is not None:
+            printer.close()
+        detail = await backend.get_experiment(name)
+    finally:
+        await backend.close()
+    if as_json:
+        click.echo(json.dumps(run_report(detail)))
+    else:
+        for line in summary_lines(detail):
+            click.echo(line)
+    return _exit_code(result)
+
+
+async def _consume(stream, printer, events_out) -> None:  # type: ignore[no-untyped-def]
+    async for event in stream:
+        if printer is not None:
+            printer.handle(event)
+        if events_out is not None:
+            events_out.write(event.to_json() + "\n")
+
+
+def _trap_signals(backend: LocalBackend) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, backend.interrupt)
+
+
+def _exit_code(result: RunResult) -> int:
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    return 0 if result.state is ExperimentState.FINISHED else 1
+
+
+commands = [run, resume]

@@ -1,0 +1,37 @@
+"""``hpotui validate FILE``: check an experiment file without running it.
+
+Nothing is created or stored: the file is read, checked and reported on. Warnings
+and notes go to stdout; errors end the command with exit code 2.
+"""
+
+from __future__ import annotations
+
+import click
+
+from hpotui.experiment.validate import check_experiment_file
+
+
+@click.command("validate")
+@click.argument("file", type=click.Path(dir_okay=True, path_type=str))
+def validate_command(file: str) -> None:
+    """Check FILE (friendly YAML or a WML-A request) and list every problem."""
+    report = check_experiment_file(file)
+    for line in report.warnings:
+        click.echo(f"warning: {line}")
+    for line in report.infos:
+        click.echo(f"note: {line}")
+    report.raise_for_errors()
+    experiment = report.experiment
+    assert experiment is not None
+    if experiment.experiments is not None:
+        space = f"{len(experiment.experiments)} configurations listed"
+    else:
+        size = experiment.search_space().size
+        space = "continuous" if size is None else f"{size} configurations"
+    click.echo(
+        f"{file}: ok: {experiment.name}, {experiment.algorithm.name}, "
+        f"{len(experiment.hyperparams)} hyperparameters ({space})"
+    )
+
+
+commands: list[click.Command] = [validate_command]

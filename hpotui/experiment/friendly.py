@@ -1,0 +1,398 @@
+"""The friendly YAML form, checked key by key into an :class:`Experiment`.
+
+The documented keys (``name``, ``objective``, ``algorithm``, ``limits``, ``model``,
+``hyperparams``, ``experiments``, plus ``data_fraction``, ``gpus_per_trial``,
+``gpus``, ``executor``, ``early_stopping`` and ``wmla``) are the contract with users
+and other tools: a misspelt key is an error that names the closest known one.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from hpotui.durations import parse_duration
+from hpotui.experiment.model import (
+    AlgorithmSpec,
+    ExecutorSpec,
+    Experiment,
+    HyperParam,
+    Limits,
+    ModelSpec,
+    Objective,
+    WmlaSpec,
+)
+from hpotui.experiment.rows import check_rows
+from hpotui.experiment.validate import (
+    Checker,
+    PathT,
+    check_range,
+    check_values,
+    is_number,
+    show,
+)
+
+TOP_KEYS = (
+    "name", "objective", "algorithm", "limits", "model", "hyperparams",
+    "experiments", "data_fraction", "gpus_per_trial", "gpus", "executor",
+    "early_stopping", "wmla",
+)  # fmt: skip
+HYPERBAND_NAMES = {"hyperband"}
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def experiment_from_friendly(
+    ck: Checker, data: dict[str, Any], base_dir: Path, default_name: str
+) -> Experiment | None:
+    """Build the experiment from the friendly form, or None when it has errors."""
+    ck.known_keys(data, (), TOP_KEYS)
+    name = _name(ck, data.get("name", default_name))
+    objective = _objective(ck, data.get("objective"))
+    algorithm = _algorithm(ck, data.get("algorithm"))
+    limits = _limits(ck, data.get("limits"))
+    model = _model(ck, data.get("model"), base_dir)
+    hyperparams = _hyperparams(ck, data.get("hyperparams"))
+    algo_name = algorithm.name if algorithm else ""
+    experiments = check_rows(ck, data.get("experiments"), hyperparams, algo_name)
+    extras = _extras(ck, data)
+    if algorithm and hyperparams is not None:
+        _check_resource_name(ck, algorithm, hyperparams)
+    if ck.report.errors:
+        return None
+    return Experiment(
+        name=name,
+        objective=objective,
+        algorithm=algorithm,
+        limits=limits,
+        model=model,
+        hyperparams=tuple(hyperparams or ()),
+        experiments=experiments,
+        **extras,
+    )
+
+
+def _name(ck: Checker, value: Any) -> str:
+    if not isinstance(value, str) or not _NAME.match(value):
+        ck.error(
+            ("name",),
+            f"use letters, digits, '.', '_' and '-', starting with a letter or digit "
+            f"(got {show(value)}); e.g. digits-mlp",
+        )
+        return "invalid"
+    return value
+
+
+def _objective(ck: Checker, value: Any) -> Objective | None:
+    data = ck.mapping(value, ("objective",), "{metric: loss, goal: minimize}")
+    if data is None:
+        return None
+    ck.known_keys(data, ("objective",), ("metric", "goal", "value"))
+    metric = data.get("metric", "loss")
+    if not isinstance(metric, str) or not metric:
+        ck.error(("objective", "metric"), f"must be a metric name (got {show(metric)})")
+    goal = data.get("goal", "minimize")
+    if goal not in ("minimize", "maximize"):
+        ck.error(("objective", "goal"), f"must be minimize or maximize (got {show(goal)})")
+    rule = data.get("value", "best")
+    if rule not in ("best", "last"):
+        ck.error(
+            ("objective", "value"),
+            f"must be best (the best step) or last (the last step) (got {show(rule)})",
+        )
+    if ck.report.errors:
+        return None
+    return Objective(metric=metric, goal=goal, value=rule)
+
+
+def _algorithm(ck: Checker, value: Any) -> AlgorithmSpec | None:
+    path: PathT = ("algorithm",)
+    data = ck.mapping(value, path, "{name: Random, seed: 7}")
+    if data is None:
+        return None
+    ck.known_keys(data, path, ("name", "seed", "eta", "resource", "params"))
+    name = data.get("name", "Random")
+    if not isinstance(name, str) or not name:
+        ck.error((*path, "name"), f"must be an algorithm name (got {show(name)})")
+        return None
+    seed = data.get("seed")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        ck.error((*path, "seed"), f"must be a whole number (got {show(seed)})")
+    options = _hyperband_options(ck, data, name.lower() in HYPERBAND_NAMES)
+    params = ck.mapping(data.get("params"), (*path, "params"), "{random_seed: 2}")
+    if params:
+        options["params"] = params
+    if ck.report.errors:
+        return None
+    return AlgorithmSpec(name=name, seed=seed, options=options)
+
+
+def _hyperband_options(
+    ck: Checker, data: dict[str, Any], is_hyperband: bool
+) -> dict[str, Any]:
+    path: PathT = ("algorithm",)
+    if not is_hyperband:
+        for key in ("eta", "resource"):
+            if key in data:
+                ck.warn((*path, key), "used only by Hyperband; ignored here")
+        return {}
+    options: dict[str, Any] = {}
+    eta = data.get("eta", 3)
+    if not is_number(eta) or eta <= 1:
+        ck.error((*path, "eta"), f"must be a number > 1 (got {show(eta)}); 3 is usual")
+    else:
+        options["eta"] = eta
+    resource = check_resource(ck, data.get("resource"), (*path, "resource"))
+    if resource:
+        options["resource"] = resource
+    return options
+
+
+def check_resource(ck: Checker, value: Any, path: PathT) -> dict[str, Any] | None:
+    """Hyperband's ``resource: {name, max, min}``, or None after an error."""
+    if value is None:
+        ck.error(path, "Hyperband needs a resource, e.g. resource: {name: epochs, max: 81}")
+        return None
+    data = ck.mapping(value, path, "{name: epochs, max: 81}")
+    if data is None:
+        return None
+    ck.known_keys(data, path, ("name", "max", "min"))
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        ck.error((*path, "name"), f"must name the config.json key, e.g. epochs (got {show(name)})")
+    maximum, minimum = data.get("max"), data.get("min", 1)
+    for key, number in (("max", maximum), ("min", minimum)):
+        if not is_number(number) or number <= 0:
+            ck.error((*path, key), f"must be a positive number (got {show(number)})")
+            return None
+    if minimum > maximum:
+        ck.error((*path, "min"), f"{show(minimum)} is above max {show(maximum)}")
+        return None
+    return {"name": name, "max": maximum, "min": minimum}
+
+
+def _check_resource_name(
+    ck: Checker, algorithm: AlgorithmSpec, hyperparams: list[HyperParam]
+) -> None:
+    resource = algorithm.options.get("resource")
+    if resource and resource["name"] in {hp.name for hp in hyperparams}:
+        ck.error(
+            ("algorithm", "resource", "name"),
+            f"{resource['name']} is also a hyperparameter; Hyperband sets it itself, "
+            "so remove it from hyperparams",
+        )
+
+
+def _limits(ck: Checker, value: Any) -> Limits | None:
+    path: PathT = ("limits",)
+    data = ck.mapping(value, path, "{max_jobs: 30, max_parallel_jobs: 2}")
+    if data is None:
+        return None
+    ck.known_keys(data, path, ("max_jobs", "max_parallel_jobs", "max_run_time"))
+    max_jobs = data.get("max_jobs", 10)
+    if not _whole(max_jobs) or (max_jobs < 1 and max_jobs != -1):
+        ck.error(
+            (*path, "max_jobs"),
+            f"must be -1 (no limit) or a whole number >= 1 (got {show(max_jobs)})",
+        )
+    parallel = data.get("max_parallel_jobs", 1)
+    if not _whole(parallel) or parallel < 1:
+        ck.error(
+            (*path, "max_parallel_jobs"),
+            f"must be a whole number >= 1 (got {show(parallel)})",
+        )
+    run_time = parse_run_time(ck, data.get("max_run_time", -1), (*path, "max_run_time"))
+    if ck.report.errors:
+        return None
+    return Limits(max_jobs=max_jobs, max_parallel_jobs=parallel, max_run_time=run_time)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def parse_run_time(ck: Checker, value: Any, path: PathT) -> float | None:
+    """``max_run_time`` in seconds: -1 (None, no limit), minutes, or ``1h30m``."""
+    fix = "use -1 (no limit), a positive number of minutes, or a duration like 20m or 1h30m"
+    if value is None or value == -1:
+        return None
+    if is_number(value):
+        if value > 0:
+            return float(value) * 60
+        ck.error(path, f"{fix} (got {show(value)})")
+        return None
+    if isinstance(value, str):
+        try:
+            seconds = parse_duration(value)
+        except ValueError:
+            seconds = 0.0
+        if seconds > 0:
+            return seconds
+    ck.error(path, f"{fix} (got {show(value)})")
+    return None
+
+
+def _model(ck: Checker, value: Any, base_dir: Path) -> ModelSpec | None:
+    path: PathT = ("model",)
+    if value is None:
+        ck.error(path, "missing; add model: {dir: ./my_model, command: python train.py}")
+        return None
+    data = ck.mapping(value, path, "{dir: ./my_model, command: python train.py}")
+    if data is None:
+        return None
+    ck.known_keys(data, path, ("dir", "command"))
+    folder = _model_dir(ck, data.get("dir"), base_dir)
+    command = _command(ck, data.get("command"))
+    if folder is None or command is None:
+        return None
+    return ModelSpec(dir=folder, command=command)
+
+
+def _model_dir(ck: Checker, value: Any, base_dir: Path) -> Path | None:
+    path: PathT = ("model", "dir")
+    if not isinstance(value, str) or not value:
+        ck.error(path, f"must be the folder of the training code (got {show(value)})")
+        return None
+    folder = (base_dir / Path(value).expanduser()).resolve()
+    if not folder.is_dir():
+        ck.error(path, f"folder {value} not found (looked at {folder}); fix the path")
+        return None
+    return folder
+
+
+def _command(ck: Checker, value: Any) -> list[str] | None:
+    path: PathT = ("model", "command")
+    words: list[str] | None = None
+    if isinstance(value, str):
+        try:
+            words = shlex.split(value)
+        except ValueError as err:
+            ck.error(path, f"cannot split {value!r} into words ({err}); check the quotes")
+            return None
+    elif isinstance(value, list) and all(isinstance(w, str) for w in value):
+        words = list(value)
+    if not words:
+        ck.error(path, f"must be the training command, e.g. python train.py (got {show(value)})")
+        return None
+    return words
+
+
+def _hyperparams(ck: Checker, value: Any) -> list[HyperParam] | None:
+    path: PathT = ("hyperparams",)
+    data = ck.mapping(value, path, "{lr: {range: [1e-4, 1e-1], log: true}}")
+    if data is None:
+        return None
+    params = []
+    for name, spec in data.items():
+        param = _hyperparam(ck, (*path, name), str(name), spec)
+        if param is not None:
+            params.append(param)
+    return params
+
+
+def _hyperparam(ck: Checker, path: PathT, name: str, spec: Any) -> HyperParam | None:
+    example = "{range: [0, 1]} or {values: [a, b]}"
+    data = ck.mapping(spec, path, example)
+    if data is None:
+        return None
+    ck.known_keys(data, path, ("range", "values", "step", "log", "type"))
+    declared = data.get("type")
+    if declared is not None and declared not in ("int", "double", "str"):
+        ck.error((*path, "type"), f"must be int, double or str (got {show(declared)})")
+        return None
+    if ("range" in data) == ("values" in data):
+        ck.error(path, f"give either range or values, e.g. {example}")
+        return None
+    if "values" in data:
+        for key in ("step", "log"):
+            if key in data:
+                ck.error((*path, key), "applies to a range only; remove it or use range")
+                return None
+        return check_values(ck, path, name, data["values"], declared=declared)
+    return check_range(
+        ck, path, name, data["range"], declared=declared,
+        step=data.get("step"), log=data.get("log", False),
+    )  # fmt: skip
+
+
+def _extras(ck: Checker, data: dict[str, Any]) -> dict[str, Any]:
+    extras: dict[str, Any] = {}
+    fraction = data.get("data_fraction")
+    if fraction is not None:
+        if not is_number(fraction) or not 0 < fraction <= 1:
+            ck.error(
+                ("data_fraction",),
+                f"must be a number in (0, 1], e.g. 0.25 (got {show(fraction)})",
+            )
+        else:
+            extras["data_fraction"] = float(fraction)
+    gpus_per_trial = data.get("gpus_per_trial", 0)
+    if not _whole(gpus_per_trial) or gpus_per_trial < 0:
+        ck.error(
+            ("gpus_per_trial",), f"must be a whole number >= 0 (got {show(gpus_per_trial)})"
+        )
+    else:
+        extras["gpus_per_trial"] = gpus_per_trial
+    gpus = _gpus(ck, data.get("gpus"))
+    if gpus is not None:
+        extras["gpus"] = gpus
+    executor = _executor(ck, data.get("executor"))
+    if executor is not None:
+        extras["executor"] = executor
+    extras["early_stopping"] = _early_stopping(ck, data.get("early_stopping"))
+    wmla = _wmla(ck, data.get("wmla"))
+    if wmla is not None:
+        extras["wmla"] = wmla
+    return extras
+
+
+def _gpus(ck: Checker, value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list) and value and all(
+        isinstance(g, str | int) and not isinstance(g, bool) for g in value
+    ):
+        return tuple(str(g) for g in value)
+    ck.error(("gpus",), f"must be a list of device ids such as [0, 1] (got {show(value)})")
+    return None
+
+
+def _executor(ck: Checker, value: Any) -> ExecutorSpec | None:
+    path: PathT = ("executor",)
+    data = ck.mapping(value, path, "{type: dask, cluster: local, workers: 2}")
+    if not data:
+        return None
+    ck.known_keys(data, path, ExecutorSpec.model_fields)
+    try:
+        return ExecutorSpec(**{k: v for k, v in data.items() if k in ExecutorSpec.model_fields})
+    except ValidationError as err:
+        for problem in err.errors():
+            key = (*path, *problem["loc"])
+            ck.error(key, f"{problem['msg'].lower()} (got {show(problem.get('input'))})")
+        return None
+
+
+def _early_stopping(ck: Checker, value: Any) -> dict[str, Any] | None:
+    if value is None or value is False:
+        return None
+    data = ck.mapping(value, ("early_stopping",), "{rule: median, min_steps: 3}")
+    return data or None
+
+
+def _wmla(ck: Checker, value: Any) -> WmlaSpec | None:
+    path: PathT = ("wmla",)
+    data = ck.mapping(value, path, "{sig_name: my-ig, framework: PyTorch}")
+    if not data:
+        return None
+    ck.known_keys(data, path, ("sig_name", "args", "framework"))
+    for key in ("sig_name", "args", "framework"):
+        if key in data and not isinstance(data[key], str):
+            ck.error((*path, key), f"must be text (got {show(data[key])})")
+    if ck.report.errors:
+        return None
+    return WmlaSpec(**{k: v for k, v in data.items() if k in WmlaSpec.model_fields})
