@@ -91,6 +91,7 @@ class Scheduler:
             max_parallel=experiment.limits.max_parallel_jobs,
         )
         self.rule = create_stopping_rule(experiment.early_stopping)
+        self.executor = executor
         self.launcher = TrialLauncher(experiment, store, executor, self._emit)
         self._halt: _Halt | None = None
         self._pending: list[ev.Event] = []
@@ -298,6 +299,7 @@ class Scheduler:
 
     def _tick(self) -> None:
         """Requests from other processes and the heartbeat, each at its interval."""
+        self._check_executor()
         now = time.monotonic()
         if now >= self._next_beat:
             self._next_beat = now + HEARTBEAT_SECONDS
@@ -306,6 +308,18 @@ class Scheduler:
             self._next_request_check = now + self.poll_seconds
             for request in self.store.take_requests(self.name):
                 self._obey(request.kind, request.trial_id)
+
+    def _check_executor(self) -> None:
+        fault = self.executor.fault
+        if fault is None or self._halt is not None:
+            return
+        # Running trials end INTERRUPTED, so a resume runs them again.
+        self._halt = _Halt(
+            TrialState.INTERRUPTED,
+            fault,
+            ExperimentState.STOPPED,
+            f"{fault}; `hpotui resume {self.name}` continues",
+        )
 
     def _obey(self, kind: str, trial_id: int | None) -> None:
         logger.info("request %s for %s (trial %s)", kind, self.name, trial_id)
