@@ -16,7 +16,7 @@ from hpotui.engine.gpus import GpuPool
 from hpotui.engine.history import superseded_ids
 from hpotui.engine.local_executor import LocalExecutor
 from hpotui.engine.scheduler import Listener, RunResult, Scheduler
-from hpotui.errors import EngineError, ExperimentFileError
+from hpotui.errors import ExperimentFileError
 from hpotui.experiment.model import Experiment
 from hpotui.records import TrialRecord
 from hpotui.states import TrialState
@@ -46,8 +46,9 @@ def record_experiment(store: Store, experiment: Experiment) -> Experiment:
     if _comparable(stored) != _comparable(experiment):
         raise ExperimentFileError(
             f"experiment {experiment.name!r} exists with a different definition; "
-            "only its limits and executor may change when it continues. Give the file another "
-            f"name: or remove the old one with `hpotui delete {experiment.name}`"
+            "only its limits and executor may change when it continues. Give the "
+            "file another name: or remove the old one with "
+            f"`hpotui delete {experiment.name}`"
         )
     # where trials run is no part of the search: a stored experiment may move
     updated = stored.model_copy(
@@ -152,4 +153,5 @@ def _unrequeued_interruptions(store: Store, name: str) -> list[TrialRecord]:
 
 
 def _comparable(experiment: Experiment) -> dict[str, Any]:
-    return experiment.model_dump(mode="json", exclude={"limits", "executor", "source", "notes"})
+    unsearched = {"limits", "executor", "source", "notes"}
+    return experiment.model_dump(mode="json", exclude=unsearched)
