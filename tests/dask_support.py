@@ -1,21 +1,18 @@
-"""A shared Dask LocalCluster and helpers for the Dask executor tests.
+"""Helpers for the Dask executor tests.
 
-One cluster with two worker processes serves a whole test module (starting one
-costs seconds). A test that kills a worker waits for the nanny to bring it back,
-so the next test again finds two workers.
+Each test module starts one cluster with two worker processes (starting one costs
+seconds). A test that kills a worker lets the nanny bring it back, and the
+``address`` fixture waits for it, so the next test again finds two workers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psutil
-import pytest
-from distributed import Client, LocalCluster
 from engine_support import experiment
 
 from hpotui.backends.local import LocalBackend
@@ -34,30 +31,7 @@ open(os.path.join(pids, f"{config['x']}.pid"), "w").write(
 """
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[LocalCluster]:
-    """A LocalCluster of two single-thread worker processes, on loopback."""
-    with LocalCluster(
-        n_workers=WORKERS,
-        threads_per_worker=1,
-        processes=True,
-        scheduler_port=0,
-        dashboard_address=None,
-    ) as local:
-        yield local
-
-
-@pytest.fixture
-def address(cluster: LocalCluster) -> Iterator[str]:
-    """The scheduler's address, once both workers are up (again)."""
-    with Client(cluster.scheduler_address) as client:
-        client.wait_for_workers(WORKERS, timeout=30)
-    yield cluster.scheduler_address
-
-
-def dask_experiment(
-    folder: Path, body: str, address: str, **kwargs: Any
-) -> Any:
+def dask_experiment(folder: Path, body: str, address: str, **kwargs: Any) -> Any:
     """An experiment whose trials run on the cluster at ``address``."""
     executor = {"type": "dask", "address": address, **kwargs.pop("executor", {})}
     return experiment(folder, body, executor=executor, **kwargs)

@@ -6,26 +6,32 @@ import asyncio
 import json
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from dask_support import (
     PIDS,
-    address,  # noqa: F401  (fixture)
+    WORKERS,
     alive,
-    cluster,  # noqa: F401  (fixture)
     dask_experiment,
     kill_leftovers,
     read_pids,
     run_with_events,
 )
-from engine_support import experiment
+from distributed import Client, LocalCluster
+from engine_support import (
+    experiment,
+    hpotui,
+    start_hpotui,
+    wait_for,
+    write_experiment,
+)
 
 from hpotui.backends.local import LocalBackend
 from hpotui.engine import events as ev
 from hpotui.states import ExperimentState, TrialState
-
-pytestmark = pytest.mark.asyncio
+from hpotui.store import open_store
 
 STEPS = """
 for step in range(3):
@@ -35,6 +41,27 @@ for step in range(3):
     report([{"step": s, "loss": config["x"] * (3 - s)} for s in range(step + 1)])
 """
 SEARCH = {"x": {"range": [1, 50], "type": "int"}}
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[LocalCluster]:
+    """A LocalCluster of two single-thread worker processes, on loopback."""
+    with LocalCluster(
+        n_workers=WORKERS,
+        threads_per_worker=1,
+        processes=True,
+        scheduler_port=0,
+        dashboard_address=None,
+    ) as local:
+        yield local
+
+
+@pytest.fixture
+def address(cluster: LocalCluster) -> Iterator[str]:
+    """The scheduler's address, once both workers are up (again)."""
+    with Client(cluster.scheduler_address) as client:
+        client.wait_for_workers(WORKERS, timeout=30)
+    yield cluster.scheduler_address
 
 
 def _table(backend: LocalBackend) -> list[tuple]:
@@ -105,7 +132,9 @@ async def test_live_metrics_and_log_lines_arrive_while_the_trial_runs(
     live = [e for e in seen[:ended] if isinstance(e, ev.TrialMetrics)]
     steps = [record["step"] for event in live for record in event.records]
     assert steps[:2] == [0, 1]  # at least two steps seen before the end
-    logs = [line for e in seen[:ended] if isinstance(e, ev.TrialLog) for line in e.lines]
+    logs = [
+        line for e in seen[:ended] if isinstance(e, ev.TrialLog) for line in e.lines
+    ]
     assert "step 0" in logs and "note 0" in logs
     assert seen[ended].value == 5.0
 
@@ -151,12 +180,15 @@ async def test_a_killed_worker_fails_or_reruns_its_trial_and_the_rest_goes_on(
     tmp_path: Path, address: str, on_worker_lost: str, state: TrialState, reason: str
 ) -> None:
     pids = tmp_path / "pids"
-    body = PIDS + """
+    body = (
+        PIDS
+        + """
 if config["x"] == 1 and not os.path.exists(os.path.join(pids, "rerun")):
     open(os.path.join(pids, "rerun"), "w").close()
     time.sleep(60)  # the first run waits for its worker to be killed
 report([{"step": 0, "loss": config["x"]}])
 """
+    )
     exp = dask_experiment(
         tmp_path,
         body,
@@ -189,3 +221,62 @@ report([{"step": 0, "loss": config["x"]}])
         (TrialState.FINISHED, 2.0),
         (TrialState.FINISHED, 3.0),
     ]
+
+
+def test_resume_after_the_engine_is_killed_reruns_the_interrupted_trial(
+    tmp_path: Path, address: str
+) -> None:
+    pids = tmp_path / "pids"
+    body = (
+        PIDS
+        + """
+if config["x"] == 2 and not os.path.exists(os.path.join(pids, "rerun")):
+    open(os.path.join(pids, "rerun"), "w").close()
+    time.sleep(60)  # the first run waits for its engine to be killed
+report([{"step": 0, "loss": config["x"]}])
+"""
+    )
+    path = write_experiment(
+        tmp_path,
+        body,
+        limits={"max_jobs": 3, "max_parallel_jobs": 2},
+        hyperparams={"x": {"values": [1, 2, 3]}, "pids": {"values": [str(pids)]}},
+    )
+    ws = tmp_path / "ws"
+    engine = start_hpotui(
+        "run", str(path), "--no-ui", "--dask-address", address, workspace=ws
+    )
+    store = open_store(ws)
+    try:
+        wait_for(lambda: "2" in read_pids(pids) and _finished(store) >= 1)
+        engine.send_signal(signal.SIGKILL)
+        engine.wait(timeout=10)
+        orphan, _ = read_pids(pids)["2"]
+        # the scheduler drops the dead engine's tasks; their workers end them
+        wait_for(lambda: not alive(orphan))
+        resumed = hpotui(
+            "resume", "exp", "--json", "--dask-address", address, workspace=ws
+        )
+        trials = store.trials("exp")
+    finally:
+        kill_leftovers(pids)
+        store.close()
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["state"] == "FINISHED"
+    by_id = {t.id: t for t in trials}
+    interrupted = [t for t in trials if t.state is TrialState.INTERRUPTED]
+    finished = [t for t in trials if t.state is TrialState.FINISHED]
+    assert 2 in [t.params["x"] for t in interrupted]
+    assert sorted(t.params["x"] for t in finished) == [1, 2, 3]
+    assert len(trials) == len(finished) + len(interrupted)
+    # each interrupted trial ran again exactly once, with the same parameters
+    reruns = sorted(t.retry_of for t in finished if t.retry_of is not None)
+    assert reruns == sorted(t.id for t in interrupted)
+    for rerun in (t for t in finished if t.retry_of is not None):
+        assert by_id[rerun.retry_of].params == rerun.params
+
+
+def _finished(store) -> int:  # type: ignore[no-untyped-def]
+    if not store.exists("exp"):
+        return 0
+    return sum(t.state is TrialState.FINISHED for t in store.trials("exp"))
