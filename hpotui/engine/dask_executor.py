@@ -20,8 +20,10 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from distributed import Client, Event, Future, LocalCluster
 
@@ -93,6 +95,7 @@ class DaskExecutor(Executor):
         self._connecting = asyncio.Lock()
         self._uploads: dict[Path, _Uploaded] = {}
         self._running: dict[str, DaskTrialHandle] = {}
+        self._cleanups: set[asyncio.Future[None]] = set()
 
     @classmethod
     def for_experiment(cls, experiment: Experiment) -> DaskExecutor:
@@ -145,6 +148,7 @@ class DaskExecutor(Executor):
         stopped = TrialState.STOPPED
         await asyncio.gather(*(h.terminate(stopped, reason) for h in handles))
         await asyncio.gather(*(h.wait() for h in handles), return_exceptions=True)
+        await asyncio.gather(*self._cleanups, return_exceptions=True)
         if self.client is not None:
             with contextlib.suppress(Exception):
                 await self.client.close()
@@ -178,6 +182,12 @@ class DaskExecutor(Executor):
             )
             logger.error("%s", self._fault)
         return self._fault
+
+    def later(self, cleanup: Coroutine[Any, Any, None]) -> None:
+        """Run a cleanup on the cluster without making the caller wait for it."""
+        task = asyncio.ensure_future(cleanup)
+        self._cleanups.add(task)
+        task.add_done_callback(self._cleanups.discard)
 
     def ended(self, handle: DaskTrialHandle) -> None:
         """Forget a trial that has ended."""

@@ -86,7 +86,7 @@ class DaskTrialHandle(TrialHandle):
                     self._outcome = await self._finish()
                 finally:
                     self.executor.ended(self)
-                    await self._forget(self.job, self._future)
+                    self.executor.later(self._forget(self.job, self._future))
         return self._outcome
 
     async def _finish(self) -> TrialOutcome:
@@ -121,7 +121,7 @@ class DaskTrialHandle(TrialHandle):
         if not once or self.job.attempt > 1 or self._stopped is not None:
             return False
         logger.warning("trial %s lost its worker; running it again", self.spec.trial_id)
-        asyncio.ensure_future(self._forget(self.job, self._future))
+        self.executor.later(self._forget(self.job, self._future))
         self.job = self.executor.rerun(self)
         self._future = self.executor.submit(self.job)
         return True
@@ -145,7 +145,10 @@ class DaskTrialHandle(TrialHandle):
         if self.executor.fault is not None or self.executor.client is None:
             return
         future.release()
-        names = (job.stop_event, job.started_event)
+        # an unset event the worker no longer waits on is gone from the scheduler
+        names = [job.started_event]
+        if self._stopped is not None:
+            names.append(job.stop_event)
         with contextlib.suppress(Exception):
             clears = (self.executor.event(name).clear() for name in names)
             await asyncio.wait_for(asyncio.gather(*clears), _EVENT_SECONDS)
