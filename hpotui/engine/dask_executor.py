@@ -173,14 +173,18 @@ class DaskExecutor(Executor):
         self._running[job.key] = handle
         return job
 
-    def lost_scheduler(self, error: BaseException) -> str:
+    def lost_scheduler(self, why: str) -> str:
         """Note that the scheduler is gone; returns the reason trials carry."""
         if self._fault is None:
             self._fault = (
-                f"lost the Dask scheduler at {self.address} ({error or 'closed'}); "
-                "finished trials are stored and running ones run again on resume"
+                f"lost the Dask scheduler at {self.address} ({why}); finished "
+                "trials are stored and running ones run again on resume"
             )
             logger.error("%s", self._fault)
+            # The client retries the lost scheduler and, once closed, logs the
+            # cancelled retry with a traceback; the fault is reported in words.
+            for name in ("distributed.client", "distributed.utils"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
         return self._fault
 
     def later(self, cleanup: Coroutine[Any, Any, None]) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from distributed import Future
+from distributed.client import FutureCancelledError
 from distributed.scheduler import KilledWorker
 
 from hpotui.engine.dask_worker import RemoteJob, RemoteResult
@@ -107,10 +108,10 @@ class DaskTrialHandle(TrialHandle):
             return await self._future
         except KilledWorker:
             return RemoteResult(None, {}, "")  # lost on more workers than allowed
-        except asyncio.CancelledError as err:
-            if self._future.status != "cancelled":
-                raise  # the engine itself cancels this wait
-            reason = self.executor.lost_scheduler(err)
+        except FutureCancelledError as err:
+            # hpotui never cancels a trial's future: the client did, having lost
+            # the scheduler (reason scheduler-connection-lost) or closed after that
+            reason = self.executor.lost_scheduler(err.reason)
             return TrialOutcome(TrialState.INTERRUPTED, [], reason)
         except Exception as err:  # raised by the task on the worker
             logger.warning("trial %s failed on Dask: %r", self.spec.trial_id, err)
