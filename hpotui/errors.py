@@ -66,3 +66,34 @@ class BackendError(HpotuiError):
 
     def __init__(self, message: str, title: str = "Backend") -> None:
         super().__init__(message, title=title)
+
+
+class AlgorithmError(HpotuiError):
+    """The search algorithm failed while an experiment ran.
+
+    The scheduler ends the experiment FAILED with :attr:`message` as its reason.
+    """
+
+    def __init__(self, message: str, title: str = "Search algorithm") -> None:
+        super().__init__(message, title=title)
+
+
+class PluginError(AlgorithmError):
+    """A plugin algorithm raised, hung, died or suggested values outside the space.
+
+    Attributes:
+        log_path: The plugin's log (its prints and tracebacks), when it has one.
+    """
+
+    def __init__(self, message: str, log_path: str | None = None) -> None:
+        super().__init__(message, title="Plugin")
+        self.log_path = log_path
+
+
+class PluginStoreError(HpotuiError):
+    """A plugin cannot be installed, found or deleted. Exit code 2 (bad input)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, title="Plugins")

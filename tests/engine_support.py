@@ -7,6 +7,7 @@ hundredths of a second, so a test runs real processes and stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -113,11 +114,9 @@ def wait_for(check: Callable[[], bool], timeout: float = 30.0) -> None:
 
 
 def kill_trials_under(folder: Path) -> None:
-    """Kill trial processes left running in ``folder`` (after a kill -9 of an engine)."""
+    """Kill trial processes left in ``folder`` (after a kill -9 of their engine)."""
     for process in psutil.process_iter(["cwd"]):
         cwd = process.info.get("cwd") or ""
         if cwd.startswith(str(folder)):
-            try:
+            with contextlib.suppress(psutil.Error):
                 process.kill()
-            except psutil.Error:
-                pass

@@ -50,25 +50,32 @@ def test_resume_after_kill_9_keeps_finished_and_reruns_interrupted_once(
     store = open_store(ws)
     try:
         wait_for(
-            lambda: store.exists("exp")
-            and TrialState.FINISHED in _states(store)
-            and TrialState.RUNNING in _states(store)
+            lambda: (
+                store.exists("exp")
+                and TrialState.FINISHED in _states(store)
+                and TrialState.RUNNING in _states(store)
+            )
         )
         engine.send_signal(signal.SIGKILL)
         engine.wait(timeout=10)
+        orphans = _trial_pids(ws)
+        before = {t.id: t for t in store.trials("exp")}
+        assert store.owner("exp") is not None and store.live_owner("exp") is None
+
+        done = hpotui("resume", "exp", "--json", workspace=ws)
     finally:
         kill_trials_under(ws)
-    before = {t.id: t for t in store.trials("exp")}
+
+    # the trials the dead engine left running were ended by the new owner
+    assert orphans and not [pid for pid in orphans if _alive(pid)]
     running_then = {i for i, t in before.items() if t.state is TrialState.RUNNING}
     finished_then = {i for i, t in before.items() if t.state is TrialState.FINISHED}
-    assert store.owner("exp") is not None and store.live_owner("exp") is None
-
-    done = hpotui("resume", "exp", "--json", workspace=ws)
-
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert (report["state"], report["completed"], report["failed"]) == (
-        "FINISHED", 6, 0
+        "FINISHED",
+        6,
+        0,
     )
     after = store.trials("exp")
     by_id = {t.id: t for t in after}

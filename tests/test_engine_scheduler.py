@@ -43,10 +43,14 @@ async def test_two_by_two_space_is_exhausted_after_four_trials(tmp_path: Path) -
     assert result.reason == "search space exhausted after 4 configurations"
     assert len(trials) == 4
     assert {(t.params["a"], t.params["b"]) for t in trials} == {
-        (1, 10), (1, 20), (2, 10), (2, 20),
+        (1, 10),
+        (1, 20),
+        (2, 10),
+        (2, 20),
     }
     assert store.state("exp") == (
-        ExperimentState.FINISHED, "search space exhausted after 4 configurations"
+        ExperimentState.FINISHED,
+        "search space exhausted after 4 configurations",
     )
 
 
@@ -81,7 +85,8 @@ async def test_max_jobs_ends_the_experiment_with_its_reason(tmp_path: Path) -> N
     store = open_store(tmp_path / "ws")
     result, _ = await _run(store, exp)
     assert (result.state, result.reason) == (
-        ExperimentState.FINISHED, "max_jobs reached: 3 trials"
+        ExperimentState.FINISHED,
+        "max_jobs reached: 3 trials",
     )
     assert [t.id for t in store.trials("exp")] == [0, 1, 2]
 
@@ -100,7 +105,8 @@ async def test_max_run_time_stops_running_trials_and_finishes(tmp_path: Path) ->
     result, _ = await _run(store, exp)
     first, second = store.trials("exp")
     assert (result.state, result.reason) == (
-        ExperimentState.FINISHED, "max_run_time of 2s reached"
+        ExperimentState.FINISHED,
+        "max_run_time of 2s reached",
     )
     assert first.state is TrialState.FINISHED
     assert second.state is TrialState.STOPPED
@@ -118,7 +124,8 @@ async def test_every_failure_is_recorded_and_all_failed_fails(tmp_path: Path) ->
     result, _ = await _run(store, exp)
     trials = store.trials("exp")
     assert (result.state, result.reason) == (
-        ExperimentState.FAILED, "no successful trials"
+        ExperimentState.FAILED,
+        "no successful trials",
     )
     assert [t.state for t in trials] == [TrialState.FAILED] * 3
     assert all("bad batch" in (t.reason or "") for t in trials)
@@ -172,3 +179,40 @@ async def test_everything_is_stored_with_utc_times(tmp_path: Path) -> None:
     stored = [e.kind for _, e in store.events_after("exp")]
     assert stored == [e.kind for e in events if not isinstance(e, ev.TrialLog)]
     assert stored[0] == "experiment_state" and stored[-1] == "experiment_state"
+
+
+class _AboveAtStep:
+    """Stops a trial whose loss is above a bound once it reaches a step."""
+
+    def should_stop(self, trial_id, curve, others):  # type: ignore[no-untyped-def]
+        if curve and curve[-1][0] >= 2 and curve[-1][1] > 5:
+            return f"loss {curve[-1][1]:g} above 5 at step {curve[-1][0]}"
+        return None
+
+
+async def test_trials_a_stopping_rule_flags_end_pruned(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(
+        "hpotui.engine.scheduler.create_stopping_rule", lambda spec: _AboveAtStep()
+    )
+    exp = experiment(
+        tmp_path,
+        """
+        for step in range(1, 16):
+            report([{"step": s, "loss": config["x"] * 1.0} for s in range(1, step + 1)])
+            time.sleep(0.05)
+        """,
+        hyperparams={"x": {"values": [1, 9]}},
+        early_stopping={"rule": "median"},
+        limits={"max_jobs": 2, "max_parallel_jobs": 2},
+    )
+    store = open_store(tmp_path / "ws")
+    result, _ = await _run(store, exp)
+    kept, pruned = store.trials("exp")
+    assert result.state is ExperimentState.FINISHED
+    assert kept.state is TrialState.FINISHED and kept.value == 1.0
+    assert pruned.state is TrialState.PRUNED
+    assert pruned.reason is not None and pruned.reason.startswith("loss 9 above 5 at")
+    assert pruned.value == 9.0
+    assert store.summary("exp").best_trial == 0

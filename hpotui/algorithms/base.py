@@ -117,3 +117,7 @@ class Algorithm(ABC):
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`get_state` returned."""
+
+    def close(self) -> None:
+        """Release what the algorithm holds (a plugin's process); called once at the
+        end of an experiment. Built-in algorithms hold nothing."""

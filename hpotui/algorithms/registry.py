@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from hpotui.algorithms.base import Algorithm
 from hpotui.errors import ExperimentFileError
 from hpotui.space import SearchSpace
+
+if TYPE_CHECKING:
+    from hpotui.plugin_host.installed import InstalledPlugin, PluginRegistry
 
 _ALGORITHMS: dict[str, type[Algorithm]] = {}
 
@@ -29,20 +33,69 @@ def create_algorithm(
     seed: int | None = None,
     options: dict[str, Any] | None = None,
     max_parallel: int = 1,
+    plugins_dir: Path | None = None,
+    goal: str = "minimize",
+    plugin_log: Path | None = None,
 ) -> Algorithm:
-    """A new algorithm of the given name.
+    """A new algorithm of the given name: a built-in, else an installed plugin.
+
+    Args:
+        name: A built-in name (any letter case) or the name a plugin was installed
+            under.
+        space: The search space.
+        seed: Seed of the algorithm's random numbers.
+        options: Algorithm settings from the experiment file.
+        max_parallel: How many trials run at once.
+        plugins_dir: Where plugins are installed (``<workspace>/plugins``); by
+            default the plugins folder of the default workspace.
+        goal: The objective's direction; plugins see metric values with it.
+        plugin_log: File for a plugin's output and tracebacks; by default
+            ``plugin.log`` beside the installed plugin.
 
     Raises:
-        ExperimentFileError: No algorithm has that name.
+        ExperimentFileError: No algorithm or plugin has that name.
     """
     _load_builtins()
     cls = _ALGORITHMS.get(name.lower())
-    if cls is None:
-        known = ", ".join(builtin_names())
+    if cls is not None:
+        return cls(space, seed=seed, options=options, max_parallel=max_parallel)
+    plugin = _find_plugin(name, plugins_dir)
+    if plugin is None:
         raise ExperimentFileError(
-            f"algorithm.name: unknown algorithm {name!r}; use one of {known}"
+            f"algorithm.name: unknown algorithm {name!r}; use one of "
+            f"{', '.join(builtin_names())} or an installed plugin "
+            f"({', '.join(plugin_names(plugins_dir)) or 'none installed'}; "
+            "see hpotui algorithms list)"
         )
-    return cls(space, seed=seed, options=options, max_parallel=max_parallel)
+    # Imported here: plugins run in a child process, which only they need.
+    from hpotui.plugin_host.algorithm import PluginAlgorithm
+
+    return PluginAlgorithm(
+        space,
+        plugin=plugin,
+        seed=seed,
+        options=options,
+        max_parallel=max_parallel,
+        goal=goal,
+        log_path=plugin_log,
+    )
+
+
+def plugin_names(plugins_dir: Path | None = None) -> list[str]:
+    """Names of the plugins installed in ``plugins_dir`` (default workspace if None)."""
+    return [plugin.name for plugin in _plugin_registry(plugins_dir).installed()]
+
+
+def _find_plugin(name: str, plugins_dir: Path | None) -> InstalledPlugin | None:
+    return _plugin_registry(plugins_dir).get(name)
+
+
+def _plugin_registry(plugins_dir: Path | None) -> PluginRegistry:
+    from hpotui.plugin_host.installed import PluginRegistry
+    from hpotui.workspace import plugins_dir as default_plugins_dir
+
+    # Only looking: an unknown name must not create a workspace as a side effect.
+    return PluginRegistry(plugins_dir or default_plugins_dir(create=False))
 
 
 def _load_builtins() -> None:

@@ -27,7 +27,9 @@ class UniqueFilter:
     ) -> None:
         self.space = space
         self.size = space.size
-        self._seen = {space.key(item.params) for item in [*history, *running]}
+        # A continuous space never repeats, so the history need not be keyed there.
+        items = [*history, *running] if self.size is not None else []
+        self._seen = {space.key(item.params) for item in items}
 
     @property
     def exhausted(self) -> bool:

@@ -27,7 +27,7 @@ from hpotui.errors import BackendError, EngineError
 from hpotui.experiment.model import Experiment
 from hpotui.records import ExperimentSummary
 from hpotui.states import ExperimentState, TrialState
-from hpotui.store import Store, open_store
+from hpotui.store import Store, experiment_dir, open_store
 
 _REPLAY_PAGE = 5000
 _STORE_POLL_SECONDS = 0.25
@@ -149,7 +149,7 @@ class LocalBackend(Backend):
                 f"with `hpotui stop {name}`"
             )
         self.store.delete_experiment(name)
-        shutil.rmtree(self.workspace / "experiments" / name, ignore_errors=True)
+        shutil.rmtree(experiment_dir(self.workspace, name), ignore_errors=True)
 
     async def stop_trial(self, name: str, trial_id: int) -> None:
         run = self._runs.get(name)

@@ -62,6 +62,13 @@ def format_params(params: dict[str, Any]) -> str:
     return " ".join(f"{key}={_short(value)}" for key, value in params.items())
 
 
+def one_line(text: str | None) -> str:
+    """A reason on one line: multi-line stderr excerpts joined with `` | ``."""
+    if not text:
+        return ""
+    return " | ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
 def _short(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"

@@ -19,6 +19,7 @@ _VERB_MODULES = [
     "hpotui.cli.run",
     "hpotui.cli.inspect",
     "hpotui.cli.control",
+    "hpotui.cli.algorithms",
 ]
 
 

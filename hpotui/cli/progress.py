@@ -19,7 +19,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from hpotui.cli.common import format_params, format_value
+from hpotui.cli.common import format_params, format_value, one_line
 from hpotui.engine import events as ev
 from hpotui.experiment.model import Experiment
 from hpotui.states import TrialState
@@ -77,7 +77,7 @@ class RunPrinter:
         if event.value is not None:
             what = f"{metric} {format_value(event.value)} (step {event.best_step})"
         else:
-            what = event.reason or "no value"
+            what = one_line(event.reason) or "no value"
         line = f"trial {event.trial_id} {event.state.value}: {what}"
         if event.value is not None and event.state is TrialState.FINISHED:
             improved = self.best is None or self.objective.better(

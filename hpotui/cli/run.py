@@ -143,6 +143,8 @@ def run(
 
     changes = _executor_changes(executor, dask_address, dask_workers)
     experiment = _with_executor(load_experiment(Path(file)), changes)
+    for note in experiment.notes:
+        click.echo(note, err=True)
     workspace = workspace_of(ctx, verb_workspace)
     if _dashboard_wanted(ctx, no_ui, as_json):
         # TODO: submit from the file inside the dashboard; until the dashboard

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from hpotui.cli.common import format_value, plain_output
+from hpotui.cli.common import format_value, one_line, plain_output
 from hpotui.durations import format_duration
 from hpotui.records import TrialRecord
 
@@ -73,7 +73,7 @@ def trial_rows(
                 "-" if trial.best_step is None else str(trial.best_step),
                 *(_cell(trial.params.get(name)) for name in param_names),
                 "-" if seconds is None else format_duration(seconds),
-                trial.reason or "",
+                one_line(trial.reason),
             ]
         )
     return header, rows

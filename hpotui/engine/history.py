@@ -30,13 +30,11 @@ def objective_curve(records: Iterable[MetricRecord], objective: Objective) -> Cu
     return curve
 
 
-def value_of(records: Sequence[MetricRecord], objective: Objective) -> (
-    tuple[float, int] | None
-):
+def value_of(
+    records: Sequence[MetricRecord], objective: Objective
+) -> tuple[float, int] | None:
     """The trial's value by the objective's rule and the step it came from."""
-    return trial_value(
-        list(records), objective.metric, objective.goal, objective.value
-    )
+    return trial_value(list(records), objective.metric, objective.goal, objective.value)
 
 
 def loss_curve(curve: Curve, objective: Objective) -> Curve:

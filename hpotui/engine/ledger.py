@@ -10,13 +10,7 @@ import bisect
 from collections.abc import Sequence
 
 from hpotui.algorithms import Observation
-from hpotui.engine.history import (
-    Curve,
-    loss_curve,
-    objective_curve,
-    observation,
-    superseded_ids,
-)
+from hpotui.engine.history import Curve, observation, superseded_ids
 from hpotui.experiment.model import Objective
 from hpotui.records import MetricRecord, TrialRecord
 from hpotui.states import TrialState
@@ -68,14 +62,15 @@ class Ledger:
     def add_ended(self, trial: TrialRecord, records: Sequence[MetricRecord]) -> bool:
         """Take in an ended trial; returns whether it is the new best."""
         seen = observation(trial, records, self.objective)
-        bisect.insort(self.history, seen, key=lambda item: item.trial_id)
+        if not self.history or self.history[-1].trial_id < trial.id:
+            self.history.append(seen)
+        else:
+            bisect.insort(self.history, seen, key=lambda item: item.trial_id)
         if trial.state is TrialState.FAILED:
             self.failed[trial.id] = trial
             self.loss_curves.pop(trial.id, None)
             return False
-        self.loss_curves[trial.id] = loss_curve(
-            objective_curve(records, self.objective), self.objective
-        )
+        self.loss_curves[trial.id] = list(seen.steps)
         if seen.succeeded:
             self.succeeded += 1
         return self._consider_best(trial)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hpotui.algorithms import Suggestion, create_algorithm
+from hpotui.durations import format_duration
 from hpotui.engine import events as ev
 from hpotui.engine.executor import Executor
 from hpotui.engine.history import loss_curve
@@ -25,8 +26,9 @@ from hpotui.engine.stopping import create_stopping_rule
 from hpotui.engine.trials import ActiveTrial, TrialLauncher
 from hpotui.experiment.model import Experiment
 from hpotui.states import ExperimentState, TrialState
-from hpotui.store import Store
+from hpotui.store import Store, experiment_dir
 from hpotui.store.owner import HEARTBEAT_SECONDS
+from hpotui.workspace import plugins_dir
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +89,11 @@ class Scheduler:
             experiment.algorithm.name,
             experiment.search_space(),
             seed=experiment.algorithm.seed,
-            options=_algorithm_options(experiment),
+            options=experiment.algorithm_options(),
             max_parallel=experiment.limits.max_parallel_jobs,
+            plugins_dir=plugins_dir(store.workspace, create=False),
+            goal=experiment.objective.goal,
+            plugin_log=experiment_dir(store.workspace, experiment.name) / "plugin.log",
         )
         self.rule = create_stopping_rule(experiment.early_stopping)
         self.executor = executor
@@ -173,6 +178,7 @@ class Scheduler:
             self.interrupt()
             await self._end_all()
             self._finish(self._halt.state, self._halt.reason)  # type: ignore[union-attr]
+            self._close_algorithm()
             raise
         except Exception as err:
             logger.exception("engine failed on %s", self.name)
@@ -180,6 +186,7 @@ class Scheduler:
             await self._end_all()
             state, reason = ExperimentState.FAILED, f"engine error: {err}"
         self._finish(state, reason)
+        self._close_algorithm()
         interrupted = bool(self._halt and self._halt.interrupted)
         return RunResult(self.name, state, reason, interrupted)
 
@@ -190,7 +197,7 @@ class Scheduler:
                 await self._end_all()
                 return self._halt.state, self._halt.reason
             if self._out_of_time():
-                limit = _short_duration(self.experiment.limits.max_run_time or 0)
+                limit = format_duration(self.experiment.limits.max_run_time or 0)
                 reason = f"max_run_time of {limit} reached"
                 self._halt = _Halt(
                     TrialState.STOPPED, reason, ExperimentState.FINISHED, reason
@@ -347,6 +354,14 @@ class Scheduler:
     def _out_of_time(self) -> bool:
         return self._time_left() <= 0
 
+    def _close_algorithm(self) -> None:
+        try:
+            self.algorithm.close()
+        except Exception:
+            # The experiment's outcome is recorded already; a plugin that fails
+            # to shut down only leaves a log line.
+            logger.exception("algorithm %s failed to close", self.algorithm.name)
+
     def _save_algorithm_state(self) -> None:
         state = self.algorithm.get_state()
         if state != self._saved_state and (state or self._saved_state):
@@ -389,18 +404,3 @@ class Scheduler:
             trial.params,
             None if best is None else f"{best[1]} (trial {best[0]})",
         )
-
-
-def _algorithm_options(experiment: Experiment) -> dict:
-    options = dict(experiment.algorithm.options)
-    if experiment.experiments is not None:
-        options.setdefault("experiments", [dict(row) for row in experiment.experiments])
-    return options
-
-
-def _short_duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m {secs:02d}s"
-    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"

@@ -15,6 +15,7 @@ from hpotui.engine.executor import Executor
 from hpotui.engine.gpus import GpuPool
 from hpotui.engine.history import superseded_ids
 from hpotui.engine.local_executor import LocalExecutor
+from hpotui.engine.process import end_stale_trial
 from hpotui.engine.scheduler import Listener, RunResult, Scheduler
 from hpotui.errors import ExperimentFileError
 from hpotui.experiment.model import Experiment
@@ -69,6 +70,10 @@ def prepare_takeover(store: Store, name: str) -> Owner | None:
     """
     previous = store.claim(name, Owner.me())
     what = previous.describe() if previous else "no owner"
+    if previous is None or previous.host == Owner.me().host:
+        for trial_id, pid, workdir in store.running_processes(name):
+            if end_stale_trial(pid, workdir):
+                logger.info("ended trial %d (pid %d) left by %s", trial_id, pid, what)
     store.interrupt_running(name, _DIED.format(owner=what))
     for trial in _unrequeued_interruptions(store, name):
         store.add_trial(name, trial.params, trial.extra, trial.meta, retry_of=trial.id)
@@ -130,7 +135,7 @@ async def run_session(
 def _fit_to_executor(experiment: Experiment, executor: Executor) -> Experiment:
     # A GPU pool smaller than max_parallel_jobs would make the executor wait
     # inside start(); run no more trials at once than it can hold.
-    capacity = getattr(executor, "capacity", None)
+    capacity = executor.capacity
     limits = experiment.limits
     if capacity is None or capacity >= limits.max_parallel_jobs:
         return experiment

@@ -119,6 +119,9 @@ class TrialLauncher:
             active = ActiveTrial(trial_id, suggestion, None, failed)
             self.active[trial_id] = active
             return active
+        pid = getattr(handle, "pid", None)
+        if isinstance(pid, int):
+            self.store.set_trial_pid(name, trial_id, pid)
         ended = asyncio.ensure_future(handle.wait())
         self.active[trial_id] = ActiveTrial(trial_id, suggestion, handle, ended)
         return None

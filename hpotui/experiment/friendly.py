@@ -8,33 +8,26 @@ and other tools: a misspelt key is an error that names the closest known one.
 
 from __future__ import annotations
 
+import difflib
 import re
 import shlex
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
+from hpotui.algorithms.registry import builtin_names
 from hpotui.durations import parse_duration
+from hpotui.experiment.hyperparams_form import check_hyperparams
 from hpotui.experiment.model import (
     AlgorithmSpec,
-    ExecutorSpec,
     Experiment,
     HyperParam,
     Limits,
     ModelSpec,
     Objective,
-    WmlaSpec,
 )
 from hpotui.experiment.rows import check_rows
-from hpotui.experiment.validate import (
-    Checker,
-    PathT,
-    check_range,
-    check_values,
-    is_number,
-    show,
-)
+from hpotui.experiment.trial_settings import check_trial_settings
+from hpotui.experiment.validate import Checker, PathT, is_number, show
 
 TOP_KEYS = (
     "name", "objective", "algorithm", "limits", "model", "hyperparams",
@@ -55,12 +48,14 @@ def experiment_from_friendly(
     algorithm = _algorithm(ck, data.get("algorithm"))
     limits = _limits(ck, data.get("limits"))
     model = _model(ck, data.get("model"), base_dir)
-    hyperparams = _hyperparams(ck, data.get("hyperparams"))
+    hyperparams = check_hyperparams(ck, data.get("hyperparams"))
     algo_name = algorithm.name if algorithm else ""
     experiments = check_rows(ck, data.get("experiments"), hyperparams, algo_name)
-    extras = _extras(ck, data)
+    extras = check_trial_settings(ck, data)
     if algorithm and hyperparams is not None:
         _check_resource_name(ck, algorithm, hyperparams)
+        paths = [("hyperparams", hp.name) for hp in hyperparams]
+        check_algorithm_fits(ck, algorithm, hyperparams, ("algorithm", "name"), paths)
     if ck.report.errors:
         return None
     return Experiment(
@@ -96,7 +91,9 @@ def _objective(ck: Checker, value: Any) -> Objective | None:
         ck.error(("objective", "metric"), f"must be a metric name (got {show(metric)})")
     goal = data.get("goal", "minimize")
     if goal not in ("minimize", "maximize"):
-        ck.error(("objective", "goal"), f"must be minimize or maximize (got {show(goal)})")
+        ck.error(
+            ("objective", "goal"), f"must be minimize or maximize (got {show(goal)})"
+        )
     rule = data.get("value", "best")
     if rule not in ("best", "last"):
         ck.error(
@@ -113,7 +110,7 @@ def _algorithm(ck: Checker, value: Any) -> AlgorithmSpec | None:
     data = ck.mapping(value, path, "{name: Random, seed: 7}")
     if data is None:
         return None
-    ck.known_keys(data, path, ("name", "seed", "eta", "resource", "params"))
+    ck.known_keys(data, path, ("name", "seed", "eta", "resource", "options"))
     name = data.get("name", "Random")
     if not isinstance(name, str) or not name:
         ck.error((*path, "name"), f"must be an algorithm name (got {show(name)})")
@@ -121,13 +118,26 @@ def _algorithm(ck: Checker, value: Any) -> AlgorithmSpec | None:
     seed = data.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         ck.error((*path, "seed"), f"must be a whole number (got {show(seed)})")
-    options = _hyperband_options(ck, data, name.lower() in HYPERBAND_NAMES)
-    params = ck.mapping(data.get("params"), (*path, "params"), "{random_seed: 2}")
-    if params:
-        options["params"] = params
+    options = _plugin_options(ck, data.get("options"))
+    options.update(_hyperband_options(ck, data, name.lower() in HYPERBAND_NAMES))
     if ck.report.errors:
         return None
     return AlgorithmSpec(name=name, seed=seed, options=options)
+
+
+RESERVED_OPTIONS = ("eta", "resource", "experiments")
+
+
+def _plugin_options(ck: Checker, value: Any) -> dict[str, Any]:
+    """Settings a plugin algorithm receives as keyword arguments, e.g. random_seed."""
+    path: PathT = ("algorithm", "options")
+    options = ck.mapping(value, path, "{random_seed: 2}") or {}
+    for key in options:
+        if key in RESERVED_OPTIONS:
+            ck.error((*path, key), f"set {key} in its own place, not under options")
+        elif isinstance(options[key], dict | list):
+            ck.error((*path, key), "must be a number, a string, true or false")
+    return dict(options)
 
 
 def _hyperband_options(
@@ -154,7 +164,9 @@ def _hyperband_options(
 def check_resource(ck: Checker, value: Any, path: PathT) -> dict[str, Any] | None:
     """Hyperband's ``resource: {name, max, min}``, or None after an error."""
     if value is None:
-        ck.error(path, "Hyperband needs a resource, e.g. resource: {name: epochs, max: 81}")
+        ck.error(
+            path, "Hyperband needs a resource, e.g. resource: {name: epochs, max: 81}"
+        )
         return None
     data = ck.mapping(value, path, "{name: epochs, max: 81}")
     if data is None:
@@ -162,7 +174,10 @@ def check_resource(ck: Checker, value: Any, path: PathT) -> dict[str, Any] | Non
     ck.known_keys(data, path, ("name", "max", "min"))
     name = data.get("name")
     if not isinstance(name, str) or not name:
-        ck.error((*path, "name"), f"must name the config.json key, e.g. epochs (got {show(name)})")
+        ck.error(
+            (*path, "name"),
+            f"must name the config.json key, e.g. epochs (got {show(name)})",
+        )
     maximum, minimum = data.get("max"), data.get("min", 1)
     for key, number in (("max", maximum), ("min", minimum)):
         if not is_number(number) or number <= 0:
@@ -184,6 +199,38 @@ def _check_resource_name(
             f"{resource['name']} is also a hyperparameter; Hyperband sets it itself, "
             "so remove it from hyperparams",
         )
+
+
+# Algorithms WML-A lists that may be added here later or by a plugin of that name.
+_WMLA_ALGORITHMS = ("Random", "TPE", "Bayesian", "Hyperband", "ExperimentGridSearch")
+
+
+def check_algorithm_fits(
+    ck: Checker,
+    algorithm: AlgorithmSpec,
+    hyperparams: list[HyperParam],
+    name_path: PathT,
+    param_paths: list[PathT],
+) -> None:
+    """Warn of an unknown algorithm name; refuse a grid over a continuous range."""
+    known = list(dict.fromkeys([*builtin_names(), *_WMLA_ALGORITHMS]))
+    if algorithm.name.lower() not in {name.lower() for name in known}:
+        close = difflib.get_close_matches(algorithm.name, known, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}? " if close else ""
+        ck.warn(
+            name_path,
+            f"{algorithm.name} is not a built-in algorithm; {hint}it must be an "
+            "installed plugin",
+        )
+    if algorithm.name.lower() != "grid":
+        return
+    for hp, path in zip(hyperparams, param_paths, strict=True):
+        if hp.to_param().n_values is None:
+            ck.error(
+                path,
+                "Grid needs a finite space; give this range a step or a list of "
+                "values, or use Random",
+            )
 
 
 def _limits(ck: Checker, value: Any) -> Limits | None:
@@ -216,7 +263,10 @@ def _whole(value: Any) -> bool:
 
 def parse_run_time(ck: Checker, value: Any, path: PathT) -> float | None:
     """``max_run_time`` in seconds: -1 (None, no limit), minutes, or ``1h30m``."""
-    fix = "use -1 (no limit), a positive number of minutes, or a duration like 20m or 1h30m"
+    fix = (
+        "use -1 (no limit), a positive number of minutes, or a duration like 20m "
+        "or 1h30m"
+    )
     if value is None or value == -1:
         return None
     if is_number(value):
@@ -238,7 +288,9 @@ def parse_run_time(ck: Checker, value: Any, path: PathT) -> float | None:
 def _model(ck: Checker, value: Any, base_dir: Path) -> ModelSpec | None:
     path: PathT = ("model",)
     if value is None:
-        ck.error(path, "missing; add model: {dir: ./my_model, command: python train.py}")
+        ck.error(
+            path, "missing; add model: {dir: ./my_model, command: python train.py}"
+        )
         return None
     data = ck.mapping(value, path, "{dir: ./my_model, command: python train.py}")
     if data is None:
@@ -270,129 +322,16 @@ def _command(ck: Checker, value: Any) -> list[str] | None:
         try:
             words = shlex.split(value)
         except ValueError as err:
-            ck.error(path, f"cannot split {value!r} into words ({err}); check the quotes")
+            ck.error(
+                path, f"cannot split {value!r} into words ({err}); check the quotes"
+            )
             return None
     elif isinstance(value, list) and all(isinstance(w, str) for w in value):
         words = list(value)
     if not words:
-        ck.error(path, f"must be the training command, e.g. python train.py (got {show(value)})")
+        ck.error(
+            path,
+            f"must be the training command, e.g. python train.py (got {show(value)})",
+        )
         return None
     return words
-
-
-def _hyperparams(ck: Checker, value: Any) -> list[HyperParam] | None:
-    path: PathT = ("hyperparams",)
-    data = ck.mapping(value, path, "{lr: {range: [1e-4, 1e-1], log: true}}")
-    if data is None:
-        return None
-    params = []
-    for name, spec in data.items():
-        param = _hyperparam(ck, (*path, name), str(name), spec)
-        if param is not None:
-            params.append(param)
-    return params
-
-
-def _hyperparam(ck: Checker, path: PathT, name: str, spec: Any) -> HyperParam | None:
-    example = "{range: [0, 1]} or {values: [a, b]}"
-    data = ck.mapping(spec, path, example)
-    if data is None:
-        return None
-    ck.known_keys(data, path, ("range", "values", "step", "log", "type"))
-    declared = data.get("type")
-    if declared is not None and declared not in ("int", "double", "str"):
-        ck.error((*path, "type"), f"must be int, double or str (got {show(declared)})")
-        return None
-    if ("range" in data) == ("values" in data):
-        ck.error(path, f"give either range or values, e.g. {example}")
-        return None
-    if "values" in data:
-        for key in ("step", "log"):
-            if key in data:
-                ck.error((*path, key), "applies to a range only; remove it or use range")
-                return None
-        return check_values(ck, path, name, data["values"], declared=declared)
-    return check_range(
-        ck, path, name, data["range"], declared=declared,
-        step=data.get("step"), log=data.get("log", False),
-    )  # fmt: skip
-
-
-def _extras(ck: Checker, data: dict[str, Any]) -> dict[str, Any]:
-    extras: dict[str, Any] = {}
-    fraction = data.get("data_fraction")
-    if fraction is not None:
-        if not is_number(fraction) or not 0 < fraction <= 1:
-            ck.error(
-                ("data_fraction",),
-                f"must be a number in (0, 1], e.g. 0.25 (got {show(fraction)})",
-            )
-        else:
-            extras["data_fraction"] = float(fraction)
-    gpus_per_trial = data.get("gpus_per_trial", 0)
-    if not _whole(gpus_per_trial) or gpus_per_trial < 0:
-        ck.error(
-            ("gpus_per_trial",), f"must be a whole number >= 0 (got {show(gpus_per_trial)})"
-        )
-    else:
-        extras["gpus_per_trial"] = gpus_per_trial
-    gpus = _gpus(ck, data.get("gpus"))
-    if gpus is not None:
-        extras["gpus"] = gpus
-    executor = _executor(ck, data.get("executor"))
-    if executor is not None:
-        extras["executor"] = executor
-    extras["early_stopping"] = _early_stopping(ck, data.get("early_stopping"))
-    wmla = _wmla(ck, data.get("wmla"))
-    if wmla is not None:
-        extras["wmla"] = wmla
-    return extras
-
-
-def _gpus(ck: Checker, value: Any) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = [part.strip() for part in value.split(",") if part.strip()]
-    if isinstance(value, list) and value and all(
-        isinstance(g, str | int) and not isinstance(g, bool) for g in value
-    ):
-        return tuple(str(g) for g in value)
-    ck.error(("gpus",), f"must be a list of device ids such as [0, 1] (got {show(value)})")
-    return None
-
-
-def _executor(ck: Checker, value: Any) -> ExecutorSpec | None:
-    path: PathT = ("executor",)
-    data = ck.mapping(value, path, "{type: dask, cluster: local, workers: 2}")
-    if not data:
-        return None
-    ck.known_keys(data, path, ExecutorSpec.model_fields)
-    try:
-        return ExecutorSpec(**{k: v for k, v in data.items() if k in ExecutorSpec.model_fields})
-    except ValidationError as err:
-        for problem in err.errors():
-            key = (*path, *problem["loc"])
-            ck.error(key, f"{problem['msg'].lower()} (got {show(problem.get('input'))})")
-        return None
-
-
-def _early_stopping(ck: Checker, value: Any) -> dict[str, Any] | None:
-    if value is None or value is False:
-        return None
-    data = ck.mapping(value, ("early_stopping",), "{rule: median, min_steps: 3}")
-    return data or None
-
-
-def _wmla(ck: Checker, value: Any) -> WmlaSpec | None:
-    path: PathT = ("wmla",)
-    data = ck.mapping(value, path, "{sig_name: my-ig, framework: PyTorch}")
-    if not data:
-        return None
-    ck.known_keys(data, path, ("sig_name", "args", "framework"))
-    for key in ("sig_name", "args", "framework"):
-        if key in data and not isinstance(data[key], str):
-            ck.error((*path, key), f"must be text (got {show(data[key])})")
-    if ck.report.errors:
-        return None
-    return WmlaSpec(**{k: v for k, v in data.items() if k in WmlaSpec.model_fields})

@@ -99,9 +99,12 @@ class HyperParam(_Model):
     name: str
     type: ValueType
     """The JSON type of the values that reach config.json."""
-    low: float | None = None
-    high: float | None = None
-    step: float | None = None
+    low: int | float | None = None
+    """Inclusive lower bound; an ``int`` for int ranges so JSON stays integral."""
+    high: int | float | None = None
+    """Inclusive upper bound."""
+    step: int | float | None = None
+    """Values are ``low + k * step`` only; None for a continuous range."""
     log: bool = False
     power: float | None = None
     """Set when the range came from WML-A's ``power``: ``low``/``high`` are then
@@ -151,3 +154,11 @@ class Experiment(_Model):
 
     def search_space(self) -> SearchSpace:
         return SearchSpace(tuple(hp.to_param() for hp in self.hyperparams))
+
+    def algorithm_options(self) -> dict[str, Any]:
+        """What the algorithm is created with: its options, plus the explicit list
+        of configurations (``experiments``) for ExperimentGridSearch."""
+        options = dict(self.algorithm.options)
+        if self.experiments is not None:
+            options["experiments"] = [dict(row) for row in self.experiments]
+        return options

@@ -27,7 +27,9 @@ def check_rows(
     explicit = algorithm.lower() == EXPLICIT
     if value is None:
         if explicit:
-            ck.error(path, "ExperimentGridSearch needs the list of configurations to run")
+            ck.error(
+                path, "ExperimentGridSearch needs the list of configurations to run"
+            )
         elif hyperparams == [] and algorithm:
             ck.error(("hyperparams",), "no hyperparameters; declare at least one")
         return None
@@ -39,7 +41,9 @@ def check_rows(
         )
         return None
     if not isinstance(value, list) or not value:
-        ck.error(path, f"must be a non-empty list of configurations (got {show(value)})")
+        ck.error(
+            path, f"must be a non-empty list of configurations (got {show(value)})"
+        )
         return None
     space = SearchSpace(tuple(hp.to_param() for hp in hyperparams or ()))
     rows = [_row(ck, (*path, i), row, space) for i, row in enumerate(value)]
@@ -57,7 +61,9 @@ def _row(
         return None
     for name, value in row.items():
         if isinstance(value, dict | list):
-            ck.error((*path, name), "a value must be a number, a string, true, false or null")
+            ck.error(
+                (*path, name), "a value must be a number, a string, true, false or null"
+            )
             return None
     if not space.params:
         return dict(row)

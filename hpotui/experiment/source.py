@@ -34,13 +34,18 @@ class LineMap:
     lines: dict[Path_, int] = field(default_factory=dict)
 
     def line_of(self, path: Path_) -> int | None:
-        """The line of ``path``, or of its nearest ancestor that has one."""
+        """The line of ``path``, or of its nearest ancestor that has one.
+
+        A missing top-level key has no line; the document itself is on line 1.
+        """
         path = tuple(path)
+        if not path:
+            return self.lines.get(())
         while path:
             if path in self.lines:
                 return self.lines[path]
             path = path[:-1]
-        return self.lines.get((), None)
+        return None
 
 
 def read_document(text: str, source_name: str) -> tuple[Any, LineMap, set[Path_]]:
@@ -69,9 +74,13 @@ def read_document(text: str, source_name: str) -> tuple[Any, LineMap, set[Path_]
         mark = err.problem_mark or err.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = err.problem or err.context or "unreadable"
+        fix = (
+            "keep one of them"
+            if "duplicate key" in problem
+            else "check the indentation and quoting on that line"
+        )
         raise ExperimentFileError(
-            f"{source_name}{line}: not valid YAML or JSON: {problem}; check the "
-            "indentation and quoting on that line"
+            f"{source_name}{line}: not valid YAML or JSON: {problem}; {fix}"
         ) from err
     except Exception as err:  # ruamel raises several unrelated types on bad input
         raise ExperimentFileError(

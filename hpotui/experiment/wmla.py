@@ -72,6 +72,11 @@ def to_wmla_request(exp: Experiment) -> dict[str, Any]:
     return body
 
 
+# Options with their own place in the request, or that only the local engine uses
+# (how long it waits for a plugin process).
+_NOT_ALGO_PARAMS = {"eta", "resource", "experiments", "plugin_timeout"}
+
+
 def _refuse(field: str, why: str) -> ExperimentFileError:
     return ExperimentFileError(f"{field}: {why}; WML-A has no equivalent")
 
@@ -85,7 +90,9 @@ def _refuse_unsupported(exp: Experiment) -> None:
         raise _refuse("early_stopping", "remove it to send this experiment to WML-A")
     resource = exp.algorithm.options.get("resource")
     if resource and resource.get("min", 1) != 1:
-        raise _refuse("algorithm.resource.min", f"{resource['min']} (WML-A starts at 1)")
+        raise _refuse(
+            "algorithm.resource.min", f"{resource['min']} (WML-A starts at 1)"
+        )
 
 
 def _model_spec(exp: Experiment) -> dict[str, Any]:
@@ -153,7 +160,9 @@ def _algo_params(exp: Experiment) -> list[dict[str, str]]:
         params.append({"name": "ResourceValue", "value": number_text(resource["max"])})
     if exp.algorithm.seed is not None:
         params.append({"name": "RandomSeed", "value": str(exp.algorithm.seed)})
-    for key, value in options.get("params", {}).items():
+    for key, value in options.items():
+        if key in _NOT_ALGO_PARAMS:
+            continue
         text = value if isinstance(value, str) else number_text(value)
         params.append({"name": str(key), "value": text})
     return params

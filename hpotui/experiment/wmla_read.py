@@ -8,7 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hpotui.experiment.friendly import check_resource, parse_run_time
+from hpotui.experiment.friendly import (
+    check_algorithm_fits,
+    check_resource,
+    parse_run_time,
+)
 from hpotui.experiment.model import (
     AlgorithmSpec,
     Experiment,
@@ -18,15 +22,9 @@ from hpotui.experiment.model import (
     Objective,
     WmlaSpec,
 )
+from hpotui.experiment.param_rules import check_range, check_values
 from hpotui.experiment.rows import check_rows
-from hpotui.experiment.validate import (
-    Checker,
-    PathT,
-    check_range,
-    check_values,
-    is_number,
-    show,
-)
+from hpotui.experiment.validate import Checker, PathT, is_number, show
 
 WMLA_KEYS = frozenset({"modelSpec", "algoDef", "hyperParams"})
 _TOP = ("modelSpec", "algoDef", "hyperParams", "experiments")
@@ -40,7 +38,11 @@ _PARAM_KEYS = (
     "userDefined",
 )  # fmt: skip
 _DATA_TYPES = {"DOUBLE": "double", "INT": "int", "STR": "str", "STRING": "str"}
-_LIST_KEYS = {"double": "discreteDbVal", "int": "discreteIntVal", "str": "discreateStrVal"}
+_LIST_KEYS = {
+    "double": "discreteDbVal",
+    "int": "discreteIntVal",
+    "str": "discreateStrVal",
+}
 # dlicmd options that take a value and concern the platform, not the script.
 _PLATFORM_FLAGS = {
     "--exec-start", "--cs-datastore-meta", "--python-version", "--gpuPerWorker",
@@ -63,8 +65,11 @@ def experiment_from_wmla(
     raw_params = data.get("hyperParams")
     params = _hyper_params(ck, raw_params)
     rows = _rows(ck, data.get("experiments"), algorithm)
-    if rows is None and params == [] and algorithm is not None:
+    if "experiments" not in data and params == [] and algorithm is not None:
         ck.error(("hyperParams",), "no hyperparameters; give at least one")
+    if algorithm is not None and params:
+        paths = [("hyperParams", index) for index in range(len(params))]
+        check_algorithm_fits(ck, algorithm, params, ("algoDef", "algorithm"), paths)
     if ck.report.errors or model is None or algorithm is None:
         return None
     return Experiment(
@@ -128,7 +133,9 @@ def _split_args(args: str) -> tuple[dict[str, str], list[str]]:
 def _algorithm(ck: Checker, algo: dict[str, Any]) -> AlgorithmSpec | None:
     name = algo.get("algorithm")
     if not isinstance(name, str) or not name:
-        ck.error(("algoDef", "algorithm"), f"must name the algorithm (got {show(name)})")
+        ck.error(
+            ("algoDef", "algorithm"), f"must name the algorithm (got {show(name)})"
+        )
         return None
     params = _algo_params(ck, algo.get("algoParams", []))
     if params is None:
@@ -144,13 +151,16 @@ def _algorithm(ck: Checker, algo: dict[str, Any]) -> AlgorithmSpec | None:
     if "hyperbandEta" in algo:
         eta = algo["hyperbandEta"]
         if not is_number(eta) or eta <= 1:
-            ck.error(("algoDef", "hyperbandEta"), f"must be a number > 1 (got {show(eta)})")
+            ck.error(
+                ("algoDef", "hyperbandEta"), f"must be a number > 1 (got {show(eta)})"
+            )
         options["eta"] = eta
-    if params:
-        options["params"] = params
+    options.update(params)  # a plugin's own parameters, as strings
     seed_value = _number(seed) if seed is not None else None
     if seed is not None and not isinstance(seed_value, int):
-        ck.error(("algoDef", "algoParams"), f"RandomSeed must be a whole number (got {seed})")
+        ck.error(
+            ("algoDef", "algoParams"), f"RandomSeed must be a whole number (got {seed})"
+        )
         return None
     return AlgorithmSpec(name=name, seed=seed_value, options=options)
 
@@ -163,7 +173,9 @@ def _algo_params(ck: Checker, value: Any) -> dict[str, Any] | None:
     params: dict[str, Any] = {}
     for index, item in enumerate(value):
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            ck.error((*path, index), f"must be {{name: ..., value: ...}} (got {show(item)})")
+            ck.error(
+                (*path, index), f"must be {{name: ..., value: ...}} (got {show(item)})"
+            )
             return None
         params[item["name"]] = item.get("value")
     return params
@@ -185,14 +197,22 @@ def _number(value: Any) -> Any:
 def _limits(ck: Checker, algo: dict[str, Any]) -> Limits:
     path: PathT = ("algoDef",)
     max_jobs = algo.get("maxJobNum", -1)
-    if not isinstance(max_jobs, int) or isinstance(max_jobs, bool) or (
-        max_jobs < 1 and max_jobs != -1
+    if (
+        not isinstance(max_jobs, int)
+        or isinstance(max_jobs, bool)
+        or (max_jobs < 1 and max_jobs != -1)
     ):
-        ck.error((*path, "maxJobNum"), f"must be -1 or a whole number >= 1 (got {show(max_jobs)})")
+        ck.error(
+            (*path, "maxJobNum"),
+            f"must be -1 or a whole number >= 1 (got {show(max_jobs)})",
+        )
         max_jobs = 1
     parallel = algo.get("maxParalleJobNum", 1)
     if not isinstance(parallel, int) or isinstance(parallel, bool) or parallel < 1:
-        ck.error((*path, "maxParalleJobNum"), f"must be a whole number >= 1 (got {show(parallel)})")
+        ck.error(
+            (*path, "maxParalleJobNum"),
+            f"must be a whole number >= 1 (got {show(parallel)})",
+        )
         parallel = 1
     run_time = parse_run_time(ck, algo.get("maxRunTime", -1), (*path, "maxRunTime"))
     return Limits(max_jobs=max_jobs, max_parallel_jobs=parallel, max_run_time=run_time)
@@ -201,11 +221,15 @@ def _limits(ck: Checker, algo: dict[str, Any]) -> Limits:
 def _objective(ck: Checker, algo: dict[str, Any]) -> Objective:
     metric = algo.get("objectiveMetric")
     if not isinstance(metric, str) or not metric:
-        ck.error(("algoDef", "objectiveMetric"), f"must name the metric (got {show(metric)})")
+        ck.error(
+            ("algoDef", "objectiveMetric"), f"must name the metric (got {show(metric)})"
+        )
         metric = "loss"
     goal = algo.get("objective", "minimize")
     if goal not in ("minimize", "maximize"):
-        ck.error(("algoDef", "objective"), f"must be minimize or maximize (got {show(goal)})")
+        ck.error(
+            ("algoDef", "objective"), f"must be minimize or maximize (got {show(goal)})"
+        )
         goal = "minimize"
     return Objective(metric=metric, goal=goal)
 
@@ -216,8 +240,12 @@ def _hyper_params(ck: Checker, value: Any) -> list[HyperParam] | None:
     if not isinstance(value, list):
         ck.error(("hyperParams",), f"must be a list (got {show(value)})")
         return None
-    params = [_hyper_param(ck, ("hyperParams", i), item) for i, item in enumerate(value)]
-    return [p for p in params if p is not None]
+    params = [
+        _hyper_param(ck, ("hyperParams", i), item) for i, item in enumerate(value)
+    ]
+    if any(param is None for param in params):
+        return None
+    return params  # type: ignore[return-value]
 
 
 def _hyper_param(ck: Checker, path: PathT, item: Any) -> HyperParam | None:
@@ -231,13 +259,18 @@ def _hyper_param(ck: Checker, path: PathT, item: Any) -> HyperParam | None:
         ck.error((*path, "name"), f"must be the parameter's name (got {show(name)})")
         return None
     if data_type is None:
-        ck.error((*path, "dataType"), f"must be DOUBLE, INT or STR (got {show(data.get('dataType'))})")
+        ck.error(
+            (*path, "dataType"),
+            f"must be DOUBLE, INT or STR (got {show(data.get('dataType'))})",
+        )
         return None
     if kind == "discrete":
         values = data.get(_LIST_KEYS[data_type])
         return check_values(ck, path, name, values, declared=data_type)
     if kind != "range":
-        ck.error((*path, "type"), f"must be Range or Discrete (got {show(data.get('type'))})")
+        ck.error(
+            (*path, "type"), f"must be Range or Discrete (got {show(data.get('type'))})"
+        )
         return None
     return _range(ck, path, name, data, data_type)
 
@@ -245,13 +278,19 @@ def _hyper_param(ck: Checker, path: PathT, item: Any) -> HyperParam | None:
 def _range(
     ck: Checker, path: PathT, name: str, data: dict[str, Any], data_type: str
 ) -> HyperParam | None:
-    keys = ("minIntVal", "maxIntVal") if data_type == "int" else ("minDbVal", "maxDbVal")
+    keys = (
+        ("minIntVal", "maxIntVal") if data_type == "int" else ("minDbVal", "maxDbVal")
+    )
     bounds = [data.get(keys[0]), data.get(keys[1])]
     step = _number(data.get("step"))
     power = data.get("power")
     if power is not None:
         if data_type != "double" or not is_number(power) or power <= 0 or power == 1:
-            ck.error((*path, "power"), f"must be a number > 0 other than 1 on a DOUBLE range (got {show(power)})")
+            ck.error(
+                (*path, "power"),
+                "must be a number > 0 other than 1 on a DOUBLE range "
+                f"(got {show(power)})",
+            )
             return None
         if all(is_number(b) for b in bounds):
             bounds = [float(power) ** b for b in bounds]
@@ -320,6 +359,8 @@ def _style(raw_params: Any) -> dict[str, Any]:
     """How the request wrote its parameters, so that writing it back matches."""
     entries = [p for p in raw_params or [] if isinstance(p, dict)]
     return {
-        "all_bound_keys": any("discreateStrVal" in p and "minIntVal" in p for p in entries),
+        "all_bound_keys": any(
+            "discreateStrVal" in p and "minIntVal" in p for p in entries
+        ),
         "step_as_string": any(isinstance(p.get("step"), str) for p in entries),
     }

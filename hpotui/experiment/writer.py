@@ -18,10 +18,12 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from hpotui.durations import compact_duration
 from hpotui.errors import ExperimentFileError
 from hpotui.experiment.model import Experiment, HyperParam
+from hpotui.experiment.source import AMBIGUOUS_BOOLEANS
 
 HEADER = (
     "hpotui experiment (friendly form); written by hpotui. Comments of an earlier\n"
@@ -53,9 +55,13 @@ def _algorithm(exp: Experiment) -> dict[str, Any]:
     algo: dict[str, Any] = {"name": exp.algorithm.name}
     if exp.algorithm.seed is not None:
         algo["seed"] = exp.algorithm.seed
-    for key in ("eta", "resource", "params"):
-        if key in exp.algorithm.options:
-            algo[key] = exp.algorithm.options[key]
+    options = dict(exp.algorithm.options)
+    for key in ("eta", "resource"):
+        if key in options:
+            algo[key] = options.pop(key)
+    options.pop("experiments", None)  # written as the top-level experiments list
+    if options:
+        algo["options"] = options
     return algo
 
 
@@ -69,11 +75,12 @@ def _limits(exp: Experiment) -> dict[str, Any]:
 
 
 def _relative(folder: Path, base_dir: Path) -> str:
+    """``./name`` for a folder beside the file; an absolute path otherwise."""
     try:
-        relative = os.path.relpath(folder, base_dir)
-    except ValueError:  # another drive on Windows
+        relative = folder.resolve().relative_to(base_dir.resolve())
+    except ValueError:
         return str(folder)
-    return relative if relative.startswith("..") else f"./{relative}"
+    return f"./{relative.as_posix()}"
 
 
 def _hyperparam(hp: HyperParam) -> dict[str, Any]:
@@ -135,6 +142,7 @@ def dump_experiment(exp: Experiment, path: str | Path) -> None:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096  # one setting per line, however long
     document = _existing_document(yaml, path)
     if document is None:
         document = _fresh(data)
@@ -171,6 +179,8 @@ def _fresh(value: Any, depth: int = 0) -> Any:
         if depth >= 2:
             node.fa.set_flow_style()
         return node
+    if isinstance(value, str) and value.lower() in AMBIGUOUS_BOOLEANS:
+        return DoubleQuotedScalarString(value)  # reads back as text, not a boolean
     return value
 
 
@@ -195,7 +205,7 @@ def _same(old: Any, new: Any) -> bool:
     if isinstance(old, dict) and isinstance(new, dict):
         return old.keys() == new.keys() and all(_same(old[k], new[k]) for k in new)
     if isinstance(old, list) and isinstance(new, list):
-        return len(old) == len(new) and all(_same(a, b) for a, b in zip(old, new))
+        return len(old) == len(new) and all(map(_same, old, new))
     return type(old) is type(new) and old == new or _same_scalar(old, new)
 
 
@@ -218,4 +228,6 @@ def _write_atomically(path: Path, text: str) -> None:
             out.write(text)
         os.replace(temp, path)
     except OSError as err:
-        raise ExperimentFileError(f"{path}: cannot be written ({err.strerror})") from err
+        raise ExperimentFileError(
+            f"{path}: cannot be written ({err.strerror})"
+        ) from err

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS trials (
     started_at TEXT,
     ended_at TEXT,
     workdir TEXT,
+    pid INTEGER,
     retry_of INTEGER,
     PRIMARY KEY (experiment, id)
 ) WITHOUT ROWID;

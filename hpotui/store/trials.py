@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 from hpotui.engine.events import utcnow
 from hpotui.records import MetricRecord, TrialRecord
 from hpotui.states import TrialState
-from hpotui.store.base import StoreBase, from_json, from_time, to_json, to_time
+from hpotui.store.base import StoreBase, from_time, to_json, to_time
 
 _TRIAL_COLUMNS = (
     "id, state, params, extra, meta, value, best_step, reason, started_at, "
@@ -66,6 +67,24 @@ class TrialQueries(StoreBase):
                     trial_id,
                 ),
             )
+
+    def set_trial_pid(self, experiment: str, trial_id: int, pid: int) -> None:
+        """Note the trial's process id, so a later engine can end an orphan."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE trials SET pid = ? WHERE experiment = ? AND id = ?",
+                (pid, experiment, trial_id),
+            )
+
+    def running_processes(self, experiment: str) -> list[tuple[int, int, Path]]:
+        """``(trial id, pid, folder)`` of trials recorded RUNNING with a process."""
+        rows = self._all(
+            "SELECT id, pid, workdir FROM trials WHERE experiment = ? AND state = ? "
+            "AND pid IS NOT NULL AND workdir IS NOT NULL",
+            experiment,
+            TrialState.RUNNING.value,
+        )
+        return [(int(row[0]), int(row[1]), Path(row[2])) for row in rows]
 
     def end_trial(
         self,
@@ -130,7 +149,13 @@ class TrialQueries(StoreBase):
             f"SELECT {_TRIAL_COLUMNS} FROM trials WHERE experiment = ? ORDER BY id",
             experiment,
         )
-        return [_trial_record(row) for row in rows]
+        documents = _parse_many(
+            text for row in rows for text in (row["params"], row["extra"], row["meta"])
+        )
+        return [
+            _trial_record(row, *documents[3 * i : 3 * i + 3])
+            for i, row in enumerate(rows)
+        ]
 
     def trial(self, experiment: str, trial_id: int) -> TrialRecord | None:
         row = self._one(
@@ -138,7 +163,11 @@ class TrialQueries(StoreBase):
             experiment,
             trial_id,
         )
-        return None if row is None else _trial_record(row)
+        if row is None:
+            return None
+        return _trial_record(
+            row, *_parse_many([row["params"], row["extra"], row["meta"]])
+        )
 
     def metrics(self, experiment: str) -> dict[int, list[MetricRecord]]:
         """Every stored metric record, by trial id, each list in step order."""
@@ -148,9 +177,9 @@ class TrialQueries(StoreBase):
             experiment,
         )
         found: dict[int, list[MetricRecord]] = {}
-        for row in rows:
-            record = MetricRecord(int(row[1]), from_json(row[2]))
-            found.setdefault(int(row[0]), []).append(record)
+        values = _parse_many(row[2] for row in rows)
+        for row, recorded in zip(rows, values, strict=True):
+            found.setdefault(row[0], []).append(MetricRecord(row[1], recorded))
         return found
 
     @staticmethod
@@ -167,19 +196,25 @@ class TrialQueries(StoreBase):
         )
 
 
-def _trial_record(row: sqlite3.Row) -> TrialRecord:
+def _parse_many(texts: Iterable[str]) -> list[Any]:
+    # One parse of a JSON array is several times faster than one per document,
+    # which matters when a resume reads 10,000 trials and their records.
+    return json.loads("[" + ",".join(texts) + "]")
+
+
+def _trial_record(row: sqlite3.Row, params: Any, extra: Any, meta: Any) -> TrialRecord:
     workdir = row["workdir"]
     return TrialRecord(
         id=int(row["id"]),
         state=TrialState(row["state"]),
-        params=from_json(row["params"], {}),
+        params=params,
         value=row["value"],
         best_step=row["best_step"],
         started_at=from_time(row["started_at"]),
         ended_at=from_time(row["ended_at"]),
         reason=row["reason"],
         config_path=None if workdir is None else str(Path(workdir) / "config.json"),
-        extra=from_json(row["extra"], {}),
-        meta=from_json(row["meta"], {}),
+        extra=extra,
+        meta=meta,
         retry_of=row["retry_of"],
     )

@@ -71,16 +71,21 @@ def write_results(records: list[dict[str, Any]]) -> None:
     os.replace(temporary, result_dir / "val_dict_list.json")
 
 
+def whole(value: Any) -> int:
+    """An integer from config.json, which may hold 64, 64.0 or "64" (WML-A)."""
+    return int(float(value))
+
+
 def main() -> int:
     config = read_config()
-    seed = int(config["seed"])
-    epochs = int(float(config["epochs"]))
+    seed = whole(config["seed"])
+    epochs = whole(config["epochs"])
     x_train, x_val, y_train, y_val = split_data(float(config["data_fraction"]), seed)
     network = MLPClassifier(
-        hidden_layer_sizes=(int(config["hidden_units"]),),
+        hidden_layer_sizes=(whole(config["hidden_units"]),),
         activation=str(config["activation"]),
         learning_rate_init=float(config["learning_rate"]),
-        batch_size=min(int(config["batch_size"]), len(x_train)),
+        batch_size=min(whole(config["batch_size"]), len(x_train)),
         alpha=float(config["alpha"]),
         random_state=seed,
     )

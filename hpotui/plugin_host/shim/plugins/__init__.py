@@ -1,0 +1,1 @@
+"""The ``plugins`` package WML-A search plugins import from."""

@@ -1,0 +1,1 @@
+"""``plugins.core``: the base class and logger WML-A provides to its plugins."""
