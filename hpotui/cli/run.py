@@ -11,9 +11,10 @@ import asyncio
 import json
 import signal
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import click
 
@@ -21,7 +22,9 @@ from hpotui.backends.local import LocalBackend
 from hpotui.cli.common import plain_output, workspace_of, workspace_option
 from hpotui.cli.progress import RunPrinter
 from hpotui.cli.results import run_report, summary_lines
+from hpotui.engine.executor import Executor
 from hpotui.engine.scheduler import RunResult
+from hpotui.engine.session import default_executor
 from hpotui.experiment.model import Experiment
 from hpotui.states import ExperimentState
 
@@ -41,7 +44,66 @@ def _open_dashboard(workspace: str | None, experiment: Experiment) -> int:
     return launch(backend, "monitor", submit=experiment, workspace=workspace)
 
 
+def _executor_changes(
+    executor: str | None, address: str | None, workers: int | None
+) -> dict[str, Any]:
+    """What ``--executor``, ``--dask-address`` and ``--dask-workers`` change."""
+    dask_asked = address is not None or workers is not None
+    if executor == "local" and dask_asked:
+        raise click.UsageError(
+            "--dask-address and --dask-workers need --executor dask (or no --executor)"
+        )
+    if address is not None and workers is not None:
+        raise click.UsageError(
+            "give --dask-address (an existing scheduler) or --dask-workers (a "
+            "LocalCluster started here), not both"
+        )
+    if executor == "local":
+        return {"type": "local"}
+    if address is not None:
+        return {"type": "dask", "address": address, "cluster": None}
+    if workers is not None:
+        return {"type": "dask", "cluster": "local", "workers": workers, "address": None}
+    return {"type": "dask"} if executor == "dask" else {}
+
+
+def _with_executor(experiment: Experiment, changes: dict[str, Any]) -> Experiment:
+    if not changes:
+        return experiment
+    settings = experiment.executor.model_copy(update=changes)
+    nowhere = settings.address is None and settings.cluster is None
+    if settings.type == "dask" and nowhere:
+        settings = settings.model_copy(update={"cluster": "local"})
+    return experiment.model_copy(update={"executor": settings})
+
+
+def _factory(changes: dict[str, Any]) -> Callable[[Experiment], Executor] | None:
+    if not changes:
+        return None
+
+    # a resume runs the stored definition: the flags choose its executor too
+    def make(stored: Experiment) -> Executor:
+        return default_executor(_with_executor(stored, changes))
+
+    return make
+
+
 def _run_options(command):  # type: ignore[no-untyped-def]
+    command = click.option(
+        "--dask-workers",
+        type=click.IntRange(min=1),
+        help="Start a Dask LocalCluster with this many worker processes.",
+    )(command)
+    command = click.option(
+        "--dask-address",
+        metavar="ADDRESS",
+        help="Run trials on the Dask scheduler at ADDRESS (tcp://host:8786).",
+    )(command)
+    command = click.option(
+        "--executor",
+        type=click.Choice(["local", "dask"]),
+        help="Where trials run; overrides the experiment's executor section.",
+    )(command)
     command = click.option(
         "--events",
         "events_path",
@@ -72,12 +134,16 @@ def run(
     events_path: str | None,
     verb_workspace: str | None,
     detach: bool,
+    executor: str | None,
+    dask_address: str | None,
+    dask_workers: int | None,
 ) -> None:
     """Run the experiment in FILE; an experiment of the same name continues."""
     from hpotui.cli.remote import remote_backend, run_remote
     from hpotui.experiment.loader import load_experiment
 
-    experiment = load_experiment(Path(file))
+    changes = _executor_changes(executor, dask_address, dask_workers)
+    experiment = _with_executor(load_experiment(Path(file)), changes)
     for note in experiment.notes:
         click.echo(note, err=True)
     remote = remote_backend(ctx)
@@ -88,7 +154,7 @@ def run(
     workspace = workspace_of(ctx, verb_workspace)
     if _dashboard_wanted(ctx, no_ui, as_json) and events_path is None:
         sys.exit(_open_dashboard(workspace, experiment))
-    sys.exit(_headless(workspace, experiment, None, as_json, events_path))
+    sys.exit(_headless(workspace, experiment, None, as_json, events_path, changes))
 
 
 @click.command()
@@ -102,10 +168,14 @@ def resume(
     as_json: bool,
     events_path: str | None,
     verb_workspace: str | None,
+    executor: str | None,
+    dask_address: str | None,
+    dask_workers: int | None,
 ) -> None:
     """Continue experiment NAME: ended trials stay, interrupted ones run again."""
+    changes = _executor_changes(executor, dask_address, dask_workers)
     workspace = workspace_of(ctx, verb_workspace)
-    sys.exit(_headless(workspace, None, name, as_json, events_path))
+    sys.exit(_headless(workspace, None, name, as_json, events_path, changes))
 
 
 def _headless(
@@ -114,6 +184,7 @@ def _headless(
     name: str | None,
     as_json: bool,
     events_path: str | None,
+    changes: dict[str, Any],
 ) -> int:
     with ExitStack() as stack:
         events_out = None
@@ -121,7 +192,9 @@ def _headless(
             events_out = stack.enter_context(
                 open(events_path, "a", encoding="utf-8", buffering=1)
             )
-        return asyncio.run(_follow(workspace, experiment, name, as_json, events_out))
+        return asyncio.run(
+            _follow(workspace, experiment, name, as_json, events_out, changes)
+        )
 
 
 async def _follow(
@@ -130,8 +203,9 @@ async def _follow(
     name: str | None,
     as_json: bool,
     events_out: IO[str] | None,
+    changes: dict[str, Any],
 ) -> int:
-    backend = LocalBackend(workspace)
+    backend = LocalBackend(workspace, executor_factory=_factory(changes))
     try:
         if experiment is not None:
             name = await backend.submit(experiment)

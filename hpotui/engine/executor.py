@@ -98,6 +98,14 @@ class Executor(ABC):
         """
         return None
 
+    @property
+    def fault(self) -> str | None:
+        """Why no trial can run here any more (e.g. a cluster's scheduler is gone),
+        or None. The scheduler then stops the experiment with this reason, leaving
+        it resumable.
+        """
+        return None
+
     @abstractmethod
     async def start(self, spec: TrialSpec) -> TrialHandle:
         """Prepare the trial's folder and start its process."""

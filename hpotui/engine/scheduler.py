@@ -78,6 +78,7 @@ class Scheduler(SchedulerControls):
             plugin_log=experiment_dir(store.workspace, experiment.name) / "plugin.log",
         )
         self.rule = create_stopping_rule(experiment.early_stopping)
+        self.executor = executor
         self.launcher = TrialLauncher(experiment, store, executor, self._emit)
         self._halt: Halt | None = None
         self._pending: list[ev.Event] = []
@@ -245,6 +246,7 @@ class Scheduler(SchedulerControls):
 
     def _tick(self) -> None:
         """Requests from other processes and the heartbeat, each at its interval."""
+        self._check_executor()
         now = time.monotonic()
         if now >= self._next_beat:
             self._next_beat = now + HEARTBEAT_SECONDS
@@ -264,6 +266,18 @@ class Scheduler(SchedulerControls):
             self.ledger.budget is None
             and self.ledger.succeeded == 0
             and self.ledger.failed_in_a_row >= FAILURES_WITHOUT_LIMIT
+        )
+
+    def _check_executor(self) -> None:
+        fault = self.executor.fault
+        if fault is None or self._halt is not None:
+            return
+        # Running trials end INTERRUPTED, so a resume runs them again.
+        self._halt = Halt(
+            TrialState.INTERRUPTED,
+            fault,
+            ExperimentState.STOPPED,
+            f"{fault}; `hpotui resume {self.name}` continues",
         )
 
     def _natural_end(self, reason: str) -> tuple[ExperimentState, str]:

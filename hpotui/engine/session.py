@@ -17,7 +17,7 @@ from hpotui.engine.history import superseded_ids
 from hpotui.engine.local_executor import LocalExecutor
 from hpotui.engine.process import end_stale_trial
 from hpotui.engine.scheduler import Listener, RunResult, Scheduler
-from hpotui.errors import EngineError, ExperimentFileError
+from hpotui.errors import ExperimentFileError
 from hpotui.experiment.model import Experiment
 from hpotui.records import TrialRecord
 from hpotui.states import TrialState
@@ -47,10 +47,14 @@ def record_experiment(store: Store, experiment: Experiment) -> Experiment:
     if _comparable(stored) != _comparable(experiment):
         raise ExperimentFileError(
             f"experiment {experiment.name!r} exists with a different definition; "
-            "only its limits may change when it continues. Give the file another "
-            f"name: or remove the old one with `hpotui delete {experiment.name}`"
+            "only its limits and executor may change when it continues. Give the "
+            "file another name: or remove the old one with "
+            f"`hpotui delete {experiment.name}`"
         )
-    updated = stored.model_copy(update={"limits": experiment.limits})
+    # where trials run is no part of the search: a stored experiment may move
+    updated = stored.model_copy(
+        update={"limits": experiment.limits, "executor": experiment.executor}
+    )
     store.update_definition(updated)
     return updated
 
@@ -83,13 +87,11 @@ def default_executor(experiment: Experiment) -> Executor:
     Raises:
         EngineError: The experiment asks for one this engine cannot start here.
     """
-    if experiment.executor.type != "local":
-        # TODO: run trials on Dask; the experiment model already describes the
-        # cluster, and the scheduler needs nothing beyond the Executor interface.
-        raise EngineError(
-            f"executor type {experiment.executor.type!r} is not available yet; "
-            "use executor: {type: local}"
-        )
+    if experiment.executor.type == "dask":
+        # imported here: loading Dask takes a second that local runs need not pay
+        from hpotui.engine.dask_executor import DaskExecutor
+
+        return DaskExecutor.for_experiment(experiment)
     pool = GpuPool.from_settings(experiment.gpus_per_trial, experiment.gpus)
     return LocalExecutor(gpus=pool)
 
@@ -156,4 +158,5 @@ def _unrequeued_interruptions(store: Store, name: str) -> list[TrialRecord]:
 
 
 def _comparable(experiment: Experiment) -> dict[str, Any]:
-    return experiment.model_dump(mode="json", exclude={"limits", "source", "notes"})
+    unsearched = {"limits", "executor", "source", "notes"}
+    return experiment.model_dump(mode="json", exclude=unsearched)

@@ -1,0 +1,188 @@
+"""A trial running as a Dask task, seen from the engine."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from distributed import Future
+from distributed.client import FutureCancelledError
+from distributed.scheduler import KilledWorker
+
+from hpotui.engine.dask_worker import RemoteJob, RemoteResult
+from hpotui.engine.executor import TrialHandle, TrialOutcome, TrialSpec
+from hpotui.engine.trial_files import trial_paths
+from hpotui.records import MetricRecord
+from hpotui.states import TrialState
+
+if TYPE_CHECKING:
+    from hpotui.engine.dask_executor import DaskExecutor
+
+logger = logging.getLogger(__name__)
+
+WORKER_LOST = "worker lost"
+_EVENT_SECONDS = 5.0
+
+
+class DaskTrialHandle(TrialHandle):
+    """A trial submitted to a Dask cluster.
+
+    Live records and log lines arrive as events (see :meth:`take`) and wait for
+    the next :meth:`poll`.
+    """
+
+    def __init__(self, executor: DaskExecutor, spec: TrialSpec, job: RemoteJob) -> None:
+        super().__init__(spec)
+        self.executor = executor
+        self.job = job
+        self.worker: str | None = None
+        self._records: list[MetricRecord] = []
+        self._lines: list[str] = []
+        self._stopped: tuple[TrialState, str] | None = None
+        self._outcome: TrialOutcome | None = None
+        self._finishing = asyncio.Lock()
+        self._stdout = trial_paths(spec.workdir).stdout
+        self._future: Future = executor.submit(job)
+
+    def take(self, message: dict[str, Any]) -> None:
+        """Keep one live message from the worker until the next poll."""
+        if self._outcome is not None or message.get("key") != self.job.key:
+            return  # late news of an ended trial, or of a lost first run
+        self._records.extend(
+            MetricRecord(int(item["step"]), dict(item["values"]))
+            for item in message.get("records", [])
+        )
+        lines = list(message.get("lines", []))
+        self._lines.extend(lines)
+        if lines:
+            with contextlib.suppress(OSError), open(self._stdout, "a") as out:
+                out.write("".join(line + "\n" for line in lines))
+
+    async def poll(self) -> tuple[list[MetricRecord], list[str]]:
+        records, lines = self._records, self._lines
+        self._records, self._lines = [], []
+        return records, lines
+
+    async def terminate(self, state: TrialState, reason: str) -> None:
+        if self._outcome is not None or self._stopped is not None:
+            return
+        self._stopped = (state, reason)
+        logger.info("ending trial %s: %s", self.spec.trial_id, reason)
+        if self.executor.fault is not None:
+            return
+        try:
+            event = self.executor.event(self.job.stop_event)
+            await asyncio.wait_for(event.set(), _EVENT_SECONDS)
+        except Exception as err:  # the scheduler went away meanwhile
+            logger.warning("cannot stop trial %s: %s", self.spec.trial_id, err)
+
+    async def wait(self) -> TrialOutcome:
+        async with self._finishing:
+            if self._outcome is None:
+                try:
+                    self._outcome = await self._finish()
+                finally:
+                    self.executor.ended(self)
+                    self.executor.later(self._forget(self.job, self._future))
+        return self._outcome
+
+    async def _finish(self) -> TrialOutcome:
+        while True:
+            result = await self._result()
+            if isinstance(result, TrialOutcome):
+                return result
+            if result.outcome is not None:
+                self.worker = result.worker
+                await asyncio.to_thread(_store_files, self.spec.workdir, result.files)
+                return self._with_stop(result.outcome)
+            if not self._rerun():
+                return self._lost()
+
+    async def _result(self) -> RemoteResult | TrialOutcome:
+        """The task's result, or the outcome when there is none."""
+        try:
+            return await self._future
+        except KilledWorker:
+            return RemoteResult(None, {}, "")  # lost on more workers than allowed
+        except FutureCancelledError as err:
+            # hpotui never cancels a trial's future: the client did, having lost
+            # the scheduler (reason scheduler-connection-lost) or closed after that
+            reason = self.executor.lost_scheduler(err.reason)
+            return TrialOutcome(TrialState.INTERRUPTED, [], reason)
+        except Exception as err:  # raised by the task on the worker
+            logger.warning("trial %s failed on Dask: %r", self.spec.trial_id, err)
+            return TrialOutcome(TrialState.FAILED, [], f"the Dask task failed: {err}")
+
+    def _rerun(self) -> bool:
+        once = self.executor.settings.on_worker_lost == "retry"
+        if not once or self.job.attempt > 1 or self._stopped is not None:
+            return False
+        logger.warning("trial %s lost its worker; running it again", self.spec.trial_id)
+        self.executor.later(self._forget(self.job, self._future))
+        self.job = self.executor.rerun(self)
+        self._future = self.executor.submit(self.job)
+        return True
+
+    def _lost(self) -> TrialOutcome:
+        if self._stopped is not None:
+            state, reason = self._stopped
+            return TrialOutcome(state, [], reason)
+        again = " twice" if self.job.attempt > 1 else ""
+        return TrialOutcome(TrialState.FAILED, [], f"{WORKER_LOST}{again}")
+
+    def _with_stop(self, outcome: TrialOutcome) -> TrialOutcome:
+        # An outcome the trial reached on its own before the stop arrived stands.
+        if self._stopped is None or outcome.state is not TrialState.STOPPED:
+            return outcome
+        state, reason = self._stopped
+        return replace(outcome, state=state, reason=reason)
+
+    async def _forget(self, job: RemoteJob, future: Future) -> None:
+        """Drop a run's events and result from the cluster."""
+        if self.executor.fault is not None or self.executor.client is None:
+            return
+        future.release()
+        # an unset event the worker no longer waits on is gone from the scheduler
+        names = [job.started_event]
+        if self._stopped is not None:
+            names.append(job.stop_event)
+        with contextlib.suppress(Exception):
+            clears = (self.executor.event(name).clear() for name in names)
+            await asyncio.wait_for(asyncio.gather(*clears), _EVENT_SECONDS)
+
+
+class LostTrialHandle(TrialHandle):
+    """A trial that could not start because the cluster is unreachable.
+
+    It ends INTERRUPTED at once, so a resume runs it when the cluster is back.
+    """
+
+    def __init__(self, spec: TrialSpec, reason: str) -> None:
+        super().__init__(spec)
+        self.reason = reason
+
+    async def poll(self) -> tuple[list[MetricRecord], list[str]]:
+        return [], []
+
+    async def terminate(self, state: TrialState, reason: str) -> None:
+        return None
+
+    async def wait(self) -> TrialOutcome:
+        return TrialOutcome(TrialState.INTERRUPTED, [], self.reason)
+
+
+def _store_files(workdir: Path, files: dict[str, bytes]) -> None:
+    """Write the files a worker sent back into the local trial folder."""
+    root = Path(workdir)
+    for name, data in files.items():
+        relative = PurePosixPath(name)
+        if relative.is_absolute() or ".." in relative.parts:
+            logger.warning("ignored a returned file outside the trial folder: %s", name)
+            continue
+        target = root.joinpath(*relative.parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
