@@ -16,8 +16,10 @@ from hpotui.algorithms.registry import builtin_names
 from hpotui.space import ChoiceParam, RangeParam, SearchSpace
 from hpotui.states import TrialState
 
-# Algorithms that need more than a space: an explicit list of rows, or a finite space.
-_SEARCHERS = [n for n in builtin_names() if n not in ("ExperimentGridSearch", "Grid")]
+# Algorithms that need more than a space: an explicit list of rows, a finite space,
+# or a resource (the multi-fidelity ones, tested in test_hyperband_algorithms.py).
+_NEED_MORE = ("ExperimentGridSearch", "Grid", "Hyperband", "ASHA", "BOHB")
+_SEARCHERS = [n for n in builtin_names() if n not in _NEED_MORE]
 _QUICK_OPTIONS = {"startup_trials": 3}
 
 _choice_values = st.one_of(

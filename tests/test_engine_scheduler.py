@@ -9,8 +9,10 @@ from engine_support import experiment
 
 from hpotui.engine import events as ev
 from hpotui.engine.session import record_experiment, run_session
+from hpotui.plugin_host.installed import PluginRegistry
 from hpotui.states import ExperimentState, TrialState
 from hpotui.store import Store, open_store
+from hpotui.workspace import plugins_dir
 
 QUADRATIC = """
 x = config["x"]
@@ -238,3 +240,38 @@ async def test_trials_a_stopping_rule_flags_end_pruned(
     assert pruned.reason is not None and pruned.reason.startswith("loss 9 above 5 at")
     assert pruned.value == 9.0
     assert store.summary("exp").best_trial == 0
+
+
+RAISING_PLUGIN = """
+from plugins.core.base_plugin_opt import BasePluginOptimizer
+
+
+class PluginOptimizer(BasePluginOptimizer):
+    def search(self, number_samples, last_exp_results):
+        if last_exp_results:
+            raise ValueError("boom")
+        return [{"x": 1.0}] * number_samples
+"""
+
+
+async def test_a_plugin_that_raises_fails_the_experiment_with_its_error(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "boom"
+    source.mkdir()
+    (source / "optimizer.py").write_text(RAISING_PLUGIN)
+    store = open_store(tmp_path / "ws")
+    PluginRegistry(plugins_dir(store.workspace)).install(source, "boom")
+    exp = experiment(
+        tmp_path,
+        QUADRATIC,
+        algorithm={"name": "boom"},
+        limits={"max_jobs": 6, "max_parallel_jobs": 1},
+        hyperparams={"x": {"range": [0.0, 5.0]}},
+    )
+    result, _ = await _run(store, exp)
+    assert result.state is ExperimentState.FAILED
+    assert result.reason == "plugin search() raised ValueError: boom"
+    trials = store.trials("exp")
+    assert [t.state for t in trials] == [TrialState.FINISHED]
+    assert store.state("exp") == (ExperimentState.FAILED, result.reason)

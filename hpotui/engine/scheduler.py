@@ -23,6 +23,7 @@ from hpotui.engine.executor import Executor
 from hpotui.engine.history import loss_curve
 from hpotui.engine.ledger import Ledger
 from hpotui.engine.stopping import create_stopping_rule
+from hpotui.errors import AlgorithmError
 from hpotui.engine.trials import ActiveTrial, TrialLauncher
 from hpotui.experiment.model import Experiment
 from hpotui.states import ExperimentState, TrialState
@@ -98,12 +99,10 @@ class Scheduler(SchedulerControls):
     async def run(self) -> RunResult:
         """Run until the experiment ends; the store holds everything on return."""
         self.ledger.load(self.store.trials(self.name), self.store.metrics(self.name))
-        saved = self.store.algorithm_state(self.name)
-        if saved:
-            self.algorithm.set_state(saved)
         self._run_before = self.store.run_seconds(self.name)
         self._set_state(ExperimentState.RUNNING, None)
         try:
+            self._restore_algorithm_state()
             state, reason = await self._loop()
         except asyncio.CancelledError:
             self.interrupt()
@@ -111,6 +110,11 @@ class Scheduler(SchedulerControls):
             self._finish(self._halt.state, self._halt.reason)  # type: ignore[union-attr]
             self._close_algorithm()
             raise
+        except AlgorithmError as err:
+            logger.warning("algorithm failed on %s: %s", self.name, err.message)
+            self.stop(err.message)
+            await self._end_all()
+            state, reason = ExperimentState.FAILED, err.message
         except Exception as err:
             logger.exception("engine failed on %s", self.name)
             self.stop(f"engine error: {err}")
@@ -170,7 +174,10 @@ class Scheduler(SchedulerControls):
         if wanted <= 0 or self.ledger.queued:
             return True
         running = [active.suggestion for active in self.launcher.active.values()]
-        batch = self.algorithm.suggest(wanted, list(self.ledger.history), running)
+        # In a thread: a model fit or a plugin call must not stall live updates.
+        batch = await asyncio.to_thread(
+            self.algorithm.suggest, wanted, list(self.ledger.history), running
+        )
         self._save_algorithm_state()
         for suggestion in batch[:wanted]:
             trial_id = self.store.add_trial(
@@ -304,6 +311,11 @@ class Scheduler(SchedulerControls):
             # The experiment's outcome is recorded already; a plugin that fails
             # to shut down only leaves a log line.
             logger.exception("algorithm %s failed to close", self.algorithm.name)
+
+    def _restore_algorithm_state(self) -> None:
+        saved = self.store.algorithm_state(self.name)
+        if saved:
+            self.algorithm.set_state(saved)
 
     def _save_algorithm_state(self) -> None:
         state = self.algorithm.get_state()
