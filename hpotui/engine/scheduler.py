@@ -23,8 +23,8 @@ from hpotui.engine.executor import Executor
 from hpotui.engine.history import loss_curve
 from hpotui.engine.ledger import Ledger
 from hpotui.engine.stopping import create_stopping_rule
-from hpotui.errors import AlgorithmError
 from hpotui.engine.trials import ActiveTrial, TrialLauncher
+from hpotui.errors import AlgorithmError
 from hpotui.experiment.model import Experiment
 from hpotui.states import ExperimentState, TrialState
 from hpotui.store import Store, experiment_dir
