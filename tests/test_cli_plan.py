@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
+from fixture_files import WMLA_FIXTURES
 
 from hpotui.cli.plan import plan_command
 
 REPO = Path(__file__).resolve().parents[1]
-# CI clones the repository next to a copy of shared/.
-FIXTURES = REPO.parent / "shared" / "fixtures" / "wmla"
+FIXTURES = WMLA_FIXTURES
 
 R81 = [
     {"bracket": 4, "rungs": [{"n": 81, "r": 1}, {"n": 27, "r": 3}, {"n": 9, "r": 9},

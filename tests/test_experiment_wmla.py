@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from fixture_files import WMLA_FIXTURES
 
 from hpotui.errors import ExperimentFileError
 from hpotui.experiment import (
@@ -17,7 +18,7 @@ from hpotui.experiment import (
 )
 from hpotui.experiment.loader import check_text
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "wmla"
+FIXTURES = WMLA_FIXTURES
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_experiments"
 REQUESTS = sorted(FIXTURES.glob("request_hpo_*.json"))
 

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from fixture_files import WMLA_FIXTURES
 
 from hpotui.engine.metrics import (
     MetricsError,
@@ -17,7 +18,7 @@ from hpotui.engine.metrics import (
 )
 from hpotui.records import MetricRecord
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "wmla"
+FIXTURES = WMLA_FIXTURES
 
 
 def steps_and_losses(records: list[MetricRecord]) -> list[tuple[int, float]]:

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 from collections import defaultdict, deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+from fixture_files import WMLA_FIXTURES
 
 from hpotui.backends.profiles import Profile
 from hpotui.backends.wmla import WmlaBackend
 from hpotui.backends.wmla.book import TaskBook
 
-_SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "wmla"
-FIXTURES = Path(os.environ.get("HPOTUI_WMLA_FIXTURES", _SHARED))
+FIXTURES = WMLA_FIXTURES
 BASE = "https://wmla.example.com:9243/platform/rest/deeplearning/v1"
 
 Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
