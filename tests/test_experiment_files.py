@@ -364,3 +364,47 @@ def test_explicit_list_reaches_the_algorithm() -> None:
     rows = [s.params for s in algorithm.suggest(5, [], [])]
     assert rows == [dict(row) for row in exp.experiments]
     assert rows[1] == {"learning_rate": 0.01, "hidden_units": 32, "activation": "tanh"}
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            "{startup_trial: 3}",
+            "t.yaml:3 algorithm.options.startup_trial: TPE has no such option; did "
+            "you mean startup_trials? it takes startup_trials, candidates, gamma, "
+            "max_good, prior_weight",
+        ),
+        (
+            "{gamma: 2}",
+            "t.yaml:3 algorithm.options.gamma: must be > 0 and <= 1 (got 2)",
+        ),
+        (
+            "{candidates: 4.5}",
+            "t.yaml:3 algorithm.options.candidates: must be a whole number (got 4.5)",
+        ),
+        (
+            "{prior_weight: yes}",
+            "t.yaml:3 algorithm.options.prior_weight: must be a number (got 'yes')",
+        ),
+    ],
+)
+def test_builtin_algorithm_options_are_checked(
+    tmp_path: Path, options: str, message: str
+) -> None:
+    text = BASE.replace("{name: Random, seed: 1}", f"{{name: TPE, options: {options}}}")
+    assert check(tmp_path, text).errors == [message]
+
+
+def test_gp_options_reach_the_algorithm(tmp_path: Path) -> None:
+    text = BASE.replace(
+        "{name: Random, seed: 1}", "{name: Bayesian, options: {startup_trials: 4}}"
+    )
+    report = check(tmp_path, text)
+    assert report.errors == []
+    experiment = report.experiment
+    algorithm = create_algorithm(
+        "Bayesian", experiment.search_space(), options=experiment.algorithm_options()
+    )
+    assert algorithm.settings["startup_trials"] == 4
+    assert algorithm.settings["fit_points"] == 100

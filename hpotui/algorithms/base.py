@@ -9,10 +9,11 @@ a seeded random generator, so the same seed and history give the same suggestion
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from hpotui.algorithms.options import OptionRule
 from hpotui.space import SearchSpace
 from hpotui.states import TrialState
 
@@ -76,6 +77,8 @@ class Algorithm(ABC):
     """
 
     name: str = ""
+    # The options this algorithm accepts, checked when a file loads; None: any.
+    option_rules: ClassVar[Mapping[str, OptionRule] | None] = None
 
     def __init__(
         self,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hpotui.algorithms.base import Algorithm
+from hpotui.algorithms.options import OptionRule
 from hpotui.errors import ExperimentFileError
 from hpotui.space import SearchSpace
 
@@ -24,6 +26,13 @@ def register(cls: type[Algorithm]) -> type[Algorithm]:
 def builtin_names() -> list[str]:
     _load_builtins()
     return [cls.name for cls in _ALGORITHMS.values()]
+
+
+def builtin_option_rules(name: str) -> Mapping[str, OptionRule] | None:
+    """The option rules of the built-in ``name``; None for none, or for a plugin."""
+    _load_builtins()
+    cls = _ALGORITHMS.get(name.lower())
+    return None if cls is None else cls.option_rules
 
 
 def create_algorithm(

@@ -14,7 +14,8 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from hpotui.algorithms.registry import builtin_names
+from hpotui.algorithms.options import option_problems
+from hpotui.algorithms.registry import builtin_names, builtin_option_rules
 from hpotui.durations import parse_duration
 from hpotui.experiment.hyperparams_form import check_hyperparams
 from hpotui.experiment.model import (
@@ -119,6 +120,7 @@ def _algorithm(ck: Checker, value: Any) -> AlgorithmSpec | None:
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         ck.error((*path, "seed"), f"must be a whole number (got {show(seed)})")
     options = _plugin_options(ck, data.get("options"))
+    _check_builtin_options(ck, name, options)
     options.update(_hyperband_options(ck, data, name.lower() in HYPERBAND_NAMES))
     if ck.report.errors:
         return None
@@ -126,6 +128,14 @@ def _algorithm(ck: Checker, value: Any) -> AlgorithmSpec | None:
 
 
 RESERVED_OPTIONS = ("eta", "resource", "experiments")
+
+
+def _check_builtin_options(ck: Checker, name: str, options: dict[str, Any]) -> None:
+    rules = builtin_option_rules(name)
+    if rules is None:
+        return
+    for key, message in option_problems(name, rules, options):
+        ck.error(("algorithm", "options", key), message)
 
 
 def _plugin_options(ck: Checker, value: Any) -> dict[str, Any]:

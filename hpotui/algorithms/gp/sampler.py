@@ -21,6 +21,7 @@ from threadpoolctl import threadpool_limits
 from hpotui.algorithms.base import Algorithm, Observation, Suggestion
 from hpotui.algorithms.gp.model import FitError, Hyper, Posterior, fit_hyper
 from hpotui.algorithms.gp.optimize import Geometry, ranked_candidates
+from hpotui.algorithms.options import defaults, whole
 from hpotui.algorithms.registry import register
 from hpotui.algorithms.unique import UniqueFilter
 from hpotui.algorithms.unit_cube import (
@@ -34,7 +35,11 @@ from hpotui.space import ChoiceParam, SearchSpace
 
 logger = logging.getLogger(__name__)
 
-_DEFAULTS = {"startup_trials": 10, "fit_points": 100, "model_points": 300}
+_OPTIONS = {
+    "startup_trials": whole(10),
+    "fit_points": whole(100, low=2),
+    "model_points": whole(300, low=2),
+}
 _INCUMBENTS = 5
 _FANTASY_NOISE = 1e-6
 
@@ -50,10 +55,11 @@ class Bayesian(Algorithm):
     """
 
     name = "Bayesian"
+    option_rules = _OPTIONS
 
     def __init__(self, space: SearchSpace, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(space, **kwargs)
-        self.settings = {**_DEFAULTS, **self.options}
+        self.settings = {**defaults(_OPTIONS), **self.options}
         self._encoder = UnitEncoder(space)
         self._active = np.array([not p.is_pinned for p in space.params])
         categorical = np.array([isinstance(p, ChoiceParam) for p in space.params])

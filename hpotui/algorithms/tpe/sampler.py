@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from hpotui.algorithms.base import Algorithm, Observation, Suggestion
+from hpotui.algorithms.options import defaults, fraction, positive, whole
 from hpotui.algorithms.registry import register
 from hpotui.algorithms.tpe.parzen import ParzenEstimator
 from hpotui.algorithms.unique import UniqueFilter
@@ -30,12 +31,12 @@ from hpotui.algorithms.unit_cube import (
 )
 from hpotui.space import ChoiceParam, SearchSpace
 
-_DEFAULTS = {
-    "startup_trials": 10,
-    "candidates": 48,
-    "gamma": 0.15,
-    "max_good": 25,
-    "prior_weight": 1.0,
+_OPTIONS = {
+    "startup_trials": whole(10),
+    "candidates": whole(48),
+    "gamma": fraction(0.15),
+    "max_good": whole(25),
+    "prior_weight": positive(1.0),
 }
 # How many rounds of candidates a finite space gets before falling back to
 # enumerating the configurations not tried yet.
@@ -53,10 +54,11 @@ class TPE(Algorithm):
     """
 
     name = "TPE"
+    option_rules = _OPTIONS
 
     def __init__(self, space: SearchSpace, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(space, **kwargs)
-        self.settings = {**_DEFAULTS, **self.options}
+        self.settings = {**defaults(_OPTIONS), **self.options}
         self._encoder = UnitEncoder(space)
         self._categorical = np.array([isinstance(p, ChoiceParam) for p in space.params])
         self._cells = cell_counts(space)
