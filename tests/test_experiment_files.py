@@ -234,6 +234,9 @@ def test_search_needs_hyperparameters(tmp_path: Path) -> None:
         "digits_random.yaml",
         "digits_grid.yaml",
         "digits_explicit.yaml",
+        "digits_tpe.yaml",
+        "digits_bayesian.yaml",
+        "digits_hyperband.yaml",
         "digits_wmla_request.json",
     ],
 )
