@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from hpotui.algorithms.options import OptionRule
+from hpotui.algorithms.options import OptionRule, defaults
 from hpotui.space import SearchSpace
 from hpotui.states import TrialState
 
@@ -91,6 +91,8 @@ class Algorithm(ABC):
         self.space = space
         self.seed = seed
         self.options = dict(options or {})
+        # The options with the declared defaults filled in.
+        self.settings = {**defaults(self.option_rules or {}), **self.options}
         self.max_parallel = max_parallel
 
     @abstractmethod

@@ -21,7 +21,7 @@ from threadpoolctl import threadpool_limits
 from hpotui.algorithms.base import Algorithm, Observation, Suggestion
 from hpotui.algorithms.gp.model import FitError, Hyper, Posterior, fit_hyper
 from hpotui.algorithms.gp.optimize import Geometry, ranked_candidates
-from hpotui.algorithms.options import defaults, whole
+from hpotui.algorithms.options import whole
 from hpotui.algorithms.registry import register
 from hpotui.algorithms.unique import UniqueFilter
 from hpotui.algorithms.unit_cube import (
@@ -59,7 +59,6 @@ class Bayesian(Algorithm):
 
     def __init__(self, space: SearchSpace, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(space, **kwargs)
-        self.settings = {**defaults(_OPTIONS), **self.options}
         self._encoder = UnitEncoder(space)
         self._active = np.array([not p.is_pinned for p in space.params])
         categorical = np.array([isinstance(p, ChoiceParam) for p in space.params])

@@ -55,7 +55,7 @@ class ASHA(HyperbandBase):
 
     def _promotion(self, rungs: list[RungLedger]) -> tuple[int, int] | None:
         """``(target rung, config id)`` of the best promotable result, or None."""
-        eta = self.settings.eta
+        eta = self.hyperband.eta
         for index in range(len(rungs) - 2, -1, -1):
             rung, upper = rungs[index], rungs[index + 1]
             quota = int(len(rung.losses) // eta)

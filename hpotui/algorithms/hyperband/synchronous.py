@@ -48,9 +48,9 @@ class HyperbandBase(Algorithm):
         max_parallel: int = 1,
     ) -> None:
         super().__init__(space, seed=seed, options=options, max_parallel=max_parallel)
-        self.settings: HyperbandSettings = parse_settings(self.options)
-        self.brackets: list[Bracket] = plan(self.settings)
-        for warning in self.settings.warnings:
+        self.hyperband: HyperbandSettings = parse_settings(self.options)
+        self.brackets: list[Bracket] = plan(self.hyperband)
+        for warning in self.hyperband.warnings:
             logger.warning("%s", warning)
 
     def _suggestion(
@@ -79,7 +79,7 @@ class HyperbandBase(Algorithm):
             meta["continues"] = continues
         return Suggestion(
             params=dict(params),
-            extra={self.settings.resource_name: resource},
+            extra={self.hyperband.resource_name: resource},
             meta=meta,
         )
 
@@ -126,7 +126,8 @@ class Hyperband(HyperbandBase):
         """``((iteration, s), first config id)`` in the order brackets open."""
         per_pass = sum(bracket.rungs[0].n for bracket in self.brackets)
         iteration = 0
-        while self.settings.iterations is None or iteration < self.settings.iterations:
+        limit = self.hyperband.iterations
+        while limit is None or iteration < limit:
             offset = iteration * per_pass
             for bracket in self.brackets:
                 yield (iteration, bracket.s), offset

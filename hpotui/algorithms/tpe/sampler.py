@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from hpotui.algorithms.base import Algorithm, Observation, Suggestion
-from hpotui.algorithms.options import defaults, fraction, positive, whole
+from hpotui.algorithms.options import fraction, positive, whole
 from hpotui.algorithms.registry import register
 from hpotui.algorithms.tpe.parzen import ParzenEstimator
 from hpotui.algorithms.unique import UniqueFilter
@@ -58,7 +58,6 @@ class TPE(Algorithm):
 
     def __init__(self, space: SearchSpace, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(space, **kwargs)
-        self.settings = {**defaults(_OPTIONS), **self.options}
         self._encoder = UnitEncoder(space)
         self._categorical = np.array([isinstance(p, ChoiceParam) for p in space.params])
         self._cells = cell_counts(space)
