@@ -63,8 +63,12 @@ class ExperimentsScreen(HpotuiScreen):
         self.title = "hpotui · experiments"
         self.sub_title = self.backend.label
         self.query_one(DataTable).focus()
-        self.action_refresh()
         self.set_interval(_AUTO_REFRESH, self.action_refresh)
+
+    def on_screen_resume(self) -> None:
+        # Shown first, or again after the monitor: read the list now rather than
+        # show a state up to one auto-refresh old.
+        self.action_refresh()
 
     @property
     def selected(self) -> str | None:
