@@ -56,9 +56,12 @@ def test_an_unknown_theme_lists_the_choices(tmp_path: Path) -> None:
 
 
 def _in_terminal(
-    args: list[str], signal_after: float, env: dict[str, str] | None = None
+    args: list[str],
+    signal_after: float,
+    env: dict[str, str] | None = None,
+    signum: int = signal.SIGTERM,
 ) -> tuple[int, str]:
-    """Run hpotui in a pseudo-terminal; optionally SIGTERM it after a delay."""
+    """Run hpotui in a pseudo-terminal; optionally signal it after a delay."""
     main, child = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "hpotui", *args],
@@ -80,16 +83,21 @@ def _in_terminal(
             except OSError:
                 break
         if signal_after and not sent and time.monotonic() - started > signal_after:
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(signum)
             sent = True
     code = process.wait(timeout=30)
     os.close(main)
     return code, output.decode("utf-8", "replace")
 
 
-def test_sigterm_restores_the_terminal() -> None:
-    code, output = _in_terminal(["replay", str(EVENTS)], signal_after=3.0)
-    assert code == 128 + signal.SIGTERM
+@pytest.mark.parametrize(
+    "signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"]
+)
+def test_a_signal_restores_the_terminal(signum: int) -> None:
+    code, output = _in_terminal(
+        ["replay", str(EVENTS)], signal_after=3.0, signum=signum
+    )
+    assert code == 128 + signum
     assert "\x1b[?1049h" in output  # the dashboard took the screen...
     # ...and gave it back afterwards.
     assert output.rfind("\x1b[?1049l") > output.rfind("\x1b[?1049h")
