@@ -6,16 +6,18 @@ import shutil
 from pathlib import Path
 
 import pytest
+from engine_support import experiment
 from textual.widgets import DataTable, Input, Log, OptionList, Static
-from uihelpers import SAMPLES, replay_app, settle
+from uihelpers import SAMPLES, app_over, replay_app, settle
 
+from hpotui.backends.local import LocalBackend
 from hpotui.ui.dialogs import ConfirmDialog, ErrorDialog, PromptDialog
 from hpotui.ui.dialogs.hyperparam import HyperparamDialog, parse_scalar
 from hpotui.ui.screens.editor import EditorScreen
 from hpotui.ui.screens.experiments import ExperimentsScreen
 from hpotui.ui.screens.logon import LogonScreen
 from hpotui.ui.screens.monitor import MonitorScreen
-from hpotui.ui.screens.trial import TrialScreen
+from hpotui.ui.screens.trial import LOG_LINES, TrialScreen
 from hpotui.ui.widgets.trial_table import TrialTable
 
 
@@ -197,3 +199,36 @@ async def test_logon_to_an_unreachable_server_names_the_url(
         assert isinstance(app.screen, ErrorDialog)
         assert "127.0.0.1:9" in app.screen.message
         assert not (tmp_path / "profiles.json").exists()
+
+
+_NOISY_TRAINING = """
+sys.stdout.write("".join(f"line {i}\\n" for i in range(200_000)))
+report([{"step": 1, "loss": 0.25}])
+"""
+
+
+async def test_a_huge_log_shows_its_tail_and_the_path(tmp_path: Path) -> None:
+    """A trial that printed 200,000 lines: the log tab shows the last 500 (the end
+    of the file, not its start) and names the file that holds them all."""
+    backend = LocalBackend(tmp_path / "ws", poll_seconds=0.05)
+    name = await backend.submit(
+        experiment(tmp_path, _NOISY_TRAINING, hyperparams={"x": {"values": [1]}})
+    )
+    await backend.wait(name)
+    app = app_over(backend, start="monitor", experiment=name)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TrialScreen)
+        await pilot.press("3")
+        await pilot.pause()
+        log = screen.query_one(Log)
+        assert log.line_count == LOG_LINES
+        assert log.lines[0] == f"line {200_000 - LOG_LINES}"
+        assert log.lines[-1] == "line 199999"
+        note = str(screen.query_one("#log-note", Static).render())
+        assert note.startswith(f"last {LOG_LINES} lines; the whole log is ")
+        whole = Path(note.rsplit(" ", 1)[-1])
+        assert whole.read_text().count("\n") == 200_000
