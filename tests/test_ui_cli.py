@@ -55,6 +55,21 @@ def test_an_unknown_theme_lists_the_choices(tmp_path: Path) -> None:
     assert "no theme named 'neon'" in output and "high-contrast" in output
 
 
+@pytest.mark.parametrize(
+    ("theme", "background"),
+    [("high-contrast", "48;2;0;0;0m"), ("light", "48;2;247;247;245m")],
+)
+def test_the_theme_option_colours_the_dashboard(theme: str, background: str) -> None:
+    code, output = _in_terminal(
+        ["--theme", theme, "replay", str(EVENTS)],
+        signal_after=3.0,
+        env={"COLORTERM": "truecolor"},
+    )
+    assert code == 128 + signal.SIGTERM
+    assert background in output
+    assert "48;2;15;20;25m" not in output  # the default dark background
+
+
 def _in_terminal(
     args: list[str],
     signal_after: float,
