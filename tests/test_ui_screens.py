@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Input, Log, OptionList, Static
 from uihelpers import SAMPLES, app_over, replay_app, settle
 
 from hpotui.backends.local import LocalBackend
+from hpotui.states import TrialState
 from hpotui.ui.dialogs import ConfirmDialog, ErrorDialog, PromptDialog
 from hpotui.ui.dialogs.hyperparam import HyperparamDialog, parse_scalar
 from hpotui.ui.screens.editor import EditorScreen
@@ -232,3 +233,52 @@ async def test_a_huge_log_shows_its_tail_and_the_path(tmp_path: Path) -> None:
         assert note.startswith(f"last {LOG_LINES} lines; the whole log is ")
         whole = Path(note.rsplit(" ", 1)[-1])
         assert whole.read_text().count("\n") == 200_000
+
+
+def _fails_once(mark: Path) -> str:
+    return f"""
+if config["x"] == 2 and not os.path.exists({str(mark)!r}):
+    open({str(mark)!r}, "w").close()
+    sys.exit("a transient fault")
+report([{{"step": 1, "loss": config["x"] / 10}}])
+"""
+
+
+async def test_experiments_keys_clone_retry_and_refresh(tmp_path: Path) -> None:
+    """A stored run with one failed trial: c opens its copy in the editor, t reruns
+    the failed trial (which now succeeds) and the list shows the new outcome."""
+    backend = LocalBackend(tmp_path / "ws", poll_seconds=0.05)
+    name = await backend.submit(experiment(tmp_path, _fails_once(tmp_path / "mark")))
+    await backend.wait(name)
+    app = app_over(backend, start="experiments")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExperimentsScreen)
+        assert screen.summaries[name].failed == 1
+
+        await pilot.press("c")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        assert editor.query_one("#field-name", Input).value == f"{name}-copy"
+        assert editor.query_one("#hyperparams", DataTable).row_count == 1
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+
+        await pilot.press("t")
+        await settle(pilot)
+        notes = [n.message for n in app._notifications]
+        assert f"1 failed trials of {name} queued again" in notes
+        await backend.wait(name)
+        await pilot.press("r")
+        await settle(pilot)
+        rerun = [t for t in (await backend.get_experiment(name)).trials if t.id > 1]
+        assert [(t.params, t.state, t.value) for t in rerun] == [
+            ({"x": 2}, TrialState.FINISHED, 0.2)
+        ]
+        row = [str(cell) for cell in screen.query_one(DataTable).get_row_at(0)]
+        assert row[:2] == [name, "✔ FINISHED"]
+        summary = screen.summaries[name]
+        assert (summary.completed, summary.failed) == (2, 0)  # the rerun replaces it
