@@ -190,6 +190,16 @@ def test_thinning_keeps_each_bins_extremes_and_small_series_whole() -> None:
     assert padded_limits([0.0, 0.0]) == (-1.0, 1.0)
 
 
+def test_a_step_line_keeps_its_corners_and_ends() -> None:
+    from hpotui.ui.widgets.plots import step_corners
+
+    best = [(1, 0.9), (2, 0.9), (3, 0.5), (4, 0.5), (5, 0.5), (6, 0.2), (7, 0.2)]
+    assert step_corners(best) == [(1, 0.9), (2, 0.9), (3, 0.5), (5, 0.5), (6, 0.2),
+                                  (7, 0.2)]
+    assert step_corners([(1, 0.3)]) == [(1, 0.3)]
+    assert step_corners([]) == []
+
+
 def test_replay_in_time_starts_from_the_runs_first_moment() -> None:
     """At a replay speed the monitor must watch trials arrive: the experiment it
     opens on has no trial yet and is still running, but knows its metric."""

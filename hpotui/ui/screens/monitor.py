@@ -194,8 +194,9 @@ class MonitorScreen(HpotuiScreen):
             return
         active = self.query_one(TabbedContent).active
         if active == "history":
+            values = model.values_in_order()
             self.query_one(HistoryPlot).show(
-                model.values_in_order(), model.best_so_far(), model.metric
+                values, model.best_so_far(values), model.metric
             )
         elif active == "curves":
             self.query_one(CurvesPlot).show(
@@ -208,6 +209,10 @@ class MonitorScreen(HpotuiScreen):
         model.plots_dirty = False
         self._last_plot = time.monotonic()
 
+    # TODO: the first switch to the history tab of a 10,000-trial run costs 2-4
+    # bare Textual tab switches (first layout and styling of the plot pane, then
+    # plotext); later switches cost about 2. Waits for a profile of Textual's
+    # first layout of a PlotextPlot, to see if building the plots lazily helps.
     @on(TabbedContent.TabActivated)
     def _tab_shown(self) -> None:
         self._draw_plots(force=True)
