@@ -10,6 +10,7 @@ from engine_support import experiment
 from textual.widgets import DataTable, Input, Log, OptionList, Static
 from uihelpers import SAMPLES, app_over, replay_app, settle
 
+from hpotui.backends.base import LogTail
 from hpotui.backends.local import LocalBackend
 from hpotui.states import TrialState
 from hpotui.ui.dialogs import ConfirmDialog, ErrorDialog, PromptDialog
@@ -282,3 +283,20 @@ async def test_experiments_keys_clone_retry_and_refresh(tmp_path: Path) -> None:
         assert row[:2] == [name, "✔ FINISHED"]
         summary = screen.summaries[name]
         assert (summary.completed, summary.failed) == (2, 0)  # the rerun replaces it
+
+
+async def test_a_cut_remote_log_names_the_command_that_prints_it_whole() -> None:
+    """A remote log has no local file to point to: the note names the command."""
+    app = replay_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TrialScreen)
+        note = screen._log_note(LogTail(["a", "b"], None, truncated=True))
+        command = f"hpotui --profile replay logs {screen.experiment} 1 -n 0"
+        assert note == f"last 2 lines; `{command}` prints the whole log"
+        assert screen._log_note(LogTail(["a"], "/x/stdout.log", False)) == (
+            "/x/stdout.log"
+        )

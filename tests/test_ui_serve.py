@@ -1,5 +1,7 @@
 """The dashboard against ``hpotui serve`` on loopback: log on, submit, watch it end.
 
+Then one trial's detail: its log read from the server and its results downloaded.
+
 The server is the real one (the embedded engine behind the WML-A REST API) in a
 thread; the dashboard reaches it only through the profile chosen on the log-on
 screen, as a user would. The digits sample runs for real, cut to 4 trials.
@@ -15,7 +17,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Log
 from uihelpers import SAMPLES, replay_app, settle
 from wmla_loopback import serving
 
@@ -29,6 +31,7 @@ from hpotui.ui.screens.editor import EditorScreen
 from hpotui.ui.screens.experiments import ExperimentsScreen
 from hpotui.ui.screens.logon import LogonScreen
 from hpotui.ui.screens.monitor import MonitorScreen
+from hpotui.ui.screens.trial import TrialScreen
 from hpotui.ui.widgets.trial_table import TrialTable
 
 pytestmark = pytest.mark.slow
@@ -93,11 +96,37 @@ async def _submit(pilot: Pilot[Any], sample: Path) -> MonitorScreen:
     return monitor
 
 
+async def _trial_log_and_results(pilot: Pilot[Any], folder: Path) -> None:
+    """Open trial 1: its log comes from the server, d downloads its results."""
+    app = pilot.app
+    monitor = app.screen
+    monitor.query_one(TrialTable).select_trial(1)
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, TrialScreen)
+    await pilot.press("3")
+    await pilot.pause()
+    lines = screen.query_one(Log).lines
+    assert any(line.startswith("epoch 10/10 loss") for line in lines)
+    await pilot.press("d")
+    await settle(pilot)
+    saved = folder / f"{screen.experiment}-trial-1"
+    notes = [n.message for n in app._notifications]
+    assert any(note.startswith(f"results saved in {saved}") for note in notes)
+    (records,) = [json.loads(p.read_text()) for p in saved.rglob("val_dict_list.json")]
+    assert len(records) == 10
+    await pilot.press("escape")
+    await pilot.pause()
+    assert app.screen is monitor
+
+
 async def test_log_on_to_serve_submit_the_sample_and_see_it_finish(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = tmp_path / "config"
     monkeypatch.setenv("HPOTUI_CONFIG_DIR", str(config))
+    monkeypatch.chdir(tmp_path)  # where d saves a trial's results
     users = tmp_path / "users.json"
     add_user(users, "alice", "alice-pw")
     sample = _small_sample(tmp_path)
@@ -129,6 +158,8 @@ async def test_log_on_to_serve_submit_the_sample_and_see_it_finish(
             assert table.cell_text(1, "state") == "✔ FINISHED"
             best = min(t.value for t in trials if t.value is not None)
             assert model.best is not None and model.best.value == pytest.approx(best)
+
+            await _trial_log_and_results(pilot, tmp_path)
 
             await pilot.press("escape")
             await settle(pilot)
