@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from engine_support import experiment
 from textual.widgets import DataTable, Input, Log, OptionList, Static
-from uihelpers import SAMPLES, app_over, replay_app, settle
+from uihelpers import EVENTS, SAMPLES, app_over, replay_app, settle
 
 from hpotui.backends.base import LogTail
 from hpotui.backends.local import LocalBackend
+from hpotui.backends.replay import ReplayBackend
+from hpotui.records import ExperimentSummary
 from hpotui.states import TrialState
 from hpotui.ui.dialogs import ConfirmDialog, ErrorDialog, PromptDialog
 from hpotui.ui.dialogs.hyperparam import HyperparamDialog, parse_scalar
@@ -300,3 +302,31 @@ async def test_a_cut_remote_log_names_the_command_that_prints_it_whole() -> None
         assert screen._log_note(LogTail(["a"], "/x/stdout.log", False)) == (
             "/x/stdout.log"
         )
+
+
+class _BrokenList(ReplayBackend):
+    """A backend whose listing fails in a way no error class foresaw."""
+
+    async def list_experiments(self) -> list[ExperimentSummary]:
+        raise RuntimeError("socket closed mid-read")
+
+
+async def test_an_unforeseen_worker_error_is_reported_not_a_crash() -> None:
+    """Reads the app makes on its own report a failure as a notification (a dialog
+    would come back after every close); r, asked for, shows it in a dialog."""
+    app = app_over(_BrokenList(EVENTS), start="experiments")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ExperimentsScreen)
+        notes = [(n.title, n.message) for n in app._notifications]
+        expected = ("Unexpected error", "RuntimeError: socket closed mid-read")
+        assert expected in notes
+        await pilot.press("r")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ErrorDialog)
+        assert dialog.message == expected[1]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ExperimentsScreen)
+    assert app.return_code in (0, None)
