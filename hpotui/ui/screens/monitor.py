@@ -209,10 +209,11 @@ class MonitorScreen(HpotuiScreen):
         model.plots_dirty = False
         self._last_plot = time.monotonic()
 
-    # TODO: the first switch to the history tab of a 10,000-trial run costs 2-4
-    # bare Textual tab switches (first layout and styling of the plot pane, then
-    # plotext); later switches cost about 2. Waits for a profile of Textual's
-    # first layout of a PlotextPlot, to see if building the plots lazily helps.
+    # TODO: the first switch to the history tab costs about 6 bare Textual tab
+    # switches (300 ms at 120x40 on 2 cores; the pane's first layout and styling,
+    # with 100 trials as with 10,000), later switches about 2; the aim is 100 ms.
+    # Waits for a profile of Textual's first layout of a PlotextPlot, to see
+    # whether building the plots lazily helps (docs/benchmarks-dashboard.md).
     @on(TabbedContent.TabActivated)
     def _tab_shown(self) -> None:
         self._draw_plots(force=True)
