@@ -6,9 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+import trustme
 from engine_support import experiment
-from textual.widgets import DataTable, Input, Log, OptionList, Static
+from textual.widgets import Checkbox, DataTable, Input, Log, OptionList, Static
 from uihelpers import EVENTS, SAMPLES, app_over, replay_app, settle
+from wmla_loopback import API, PASSWORD, USER, serving
 
 from hpotui.backends.base import LogTail
 from hpotui.backends.local import LocalBackend
@@ -330,3 +332,45 @@ async def test_an_unforeseen_worker_error_is_reported_not_a_crash() -> None:
         await settle(pilot)
         assert isinstance(app.screen, ExperimentsScreen)
     assert app.return_code in (0, None)
+
+
+async def test_logon_over_tls_names_both_fixes_and_insecure_stays_visible(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A private CA: the default refuses and names --ca-bundle and insecure; with
+    TLS checks off the user is warned once and the status bar keeps saying so."""
+    monkeypatch.setenv("HPOTUI_CONFIG_DIR", str(tmp_path))
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    key_file, cert_file = tmp_path / "key.pem", tmp_path / "cert.pem"
+    cert.private_key_pem.write_to_path(str(key_file))
+    cert.cert_chain_pems[0].write_to_path(str(cert_file))
+    with serving(ssl_keyfile=str(key_file), ssl_certfile=str(cert_file)) as port:
+        app = replay_app(start="logon")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await pilot.press("down")
+            screen = app.screen
+            for key, value in {
+                "name": "lab", "url": f"https://127.0.0.1:{port}{API}",
+                "user": USER, "password": PASSWORD,
+            }.items():
+                screen.query_one(f"#field-{key}", Input).value = value
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            refused = app.screen
+            assert isinstance(refused, ErrorDialog)
+            assert "--ca-bundle" in refused.message and "insecure" in refused.message
+            await pilot.press("escape")
+            await pilot.pause()
+
+            screen.query_one("#field-insecure", Checkbox).value = True
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert isinstance(app.screen, ExperimentsScreen)
+            assert app.screen.sub_title == "lab · ⚠ TLS not verified"
+            warnings = [n.message for n in app._notifications if n.title == "Insecure"]
+            assert warnings == [
+                "TLS verification is off for lab: anyone on the network path can "
+                "read and change what is sent. Use --ca-bundle FILE instead."
+            ]

@@ -86,8 +86,20 @@ class HpotuiApp(App[int]):
         """The current time, from the app's clock."""
         return self.clock()
 
+    @property
+    def backend_status(self) -> str:
+        """The status bar's backend text: its label, and a mark if TLS is off."""
+        if self.backend.warning:
+            return f"{self.backend.label} · ⚠ TLS not verified"
+        return self.backend.label
+
+    def _warn_once(self) -> None:
+        if self.backend.warning:
+            self.notify(self.backend.warning, title="Insecure", severity="warning")
+
     def on_mount(self) -> None:
         self._install_signal_handlers()
+        self._warn_once()
         if self.submit is not None:
             self._submit_first(self.submit)
         else:
@@ -160,6 +172,7 @@ class HpotuiApp(App[int]):
         old, self.backend = self.backend, backend
         if old is not backend:
             await old.close()
+            self._warn_once()
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.action_experiments()

@@ -61,7 +61,7 @@ class ExperimentsScreen(HpotuiScreen):
 
     async def on_mount(self) -> None:
         self.title = "hpotui · experiments"
-        self.sub_title = self.backend.label
+        self.sub_title = self.hpo.backend_status
         self.query_one(DataTable).focus()
         self.set_interval(_AUTO_REFRESH, self._refresh_quietly)
 
