@@ -62,8 +62,9 @@ def test_an_unknown_theme_lists_the_choices(tmp_path: Path) -> None:
 def test_the_theme_option_colours_the_dashboard(theme: str, background: str) -> None:
     code, output = _in_terminal(
         ["--theme", theme, "replay", str(EVENTS)],
-        signal_after=3.0,
+        signal_after=1.0,
         env={"COLORTERM": "truecolor"},
+        once_shown="FINISHED",
     )
     assert code == 128 + signal.SIGTERM
     assert background in output
@@ -75,8 +76,13 @@ def _in_terminal(
     signal_after: float,
     env: dict[str, str] | None = None,
     signum: int = signal.SIGTERM,
+    once_shown: str | None = None,
 ) -> tuple[int, str]:
-    """Run hpotui in a pseudo-terminal; optionally signal it after a delay."""
+    """Run hpotui in a pseudo-terminal; optionally signal it after a delay.
+
+    With ``once_shown``, the signal waits until that text has been drawn too (up
+    to 30 s), so a busy machine cannot signal a dashboard that is still starting.
+    """
     main, child = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "hpotui", *args],
@@ -97,7 +103,9 @@ def _in_terminal(
                 output += os.read(main, 65536)
             except OSError:
                 break
-        if signal_after and not sent and time.monotonic() - started > signal_after:
+        waited = time.monotonic() - started
+        shown = once_shown is None or once_shown.encode() in output or waited > 30
+        if signal_after and not sent and waited > signal_after and shown:
             process.send_signal(signum)
             sent = True
     code = process.wait(timeout=30)
@@ -110,7 +118,7 @@ def _in_terminal(
 )
 def test_a_signal_restores_the_terminal(signum: int) -> None:
     code, output = _in_terminal(
-        ["replay", str(EVENTS)], signal_after=3.0, signum=signum
+        ["replay", str(EVENTS)], signal_after=1.0, signum=signum, once_shown="FINISHED"
     )
     assert code == 128 + signum
     assert "\x1b[?1049h" in output  # the dashboard took the screen...
@@ -158,7 +166,7 @@ def test_the_root_command_opens_the_right_screen(
     sample = str(SAMPLES / "digits_random.yaml")
     args = [sample if arg == "SAMPLE" else arg for arg in args]
     code, output = _in_terminal(
-        ["--workspace", str(tmp_path), *args], signal_after=4.0
+        ["--workspace", str(tmp_path), *args], signal_after=1.0, once_shown=expected
     )
     assert code == 128 + signal.SIGTERM
     assert expected in output
