@@ -6,13 +6,16 @@ import time
 from pathlib import Path
 
 import pytest
+from engine_support import experiment
 from eventgen import experiment_events, write_events
 from textual.widgets import Label, TabbedContent
-from uihelpers import replay_app, settle
+from uihelpers import app_over, replay_app, settle
 
+from hpotui.backends.local import LocalBackend
 from hpotui.states import TrialState
 from hpotui.ui.dialogs import ConfirmDialog, ErrorDialog
 from hpotui.ui.dialogs.columns import ColumnsDialog
+from hpotui.ui.format import state_label
 from hpotui.ui.screens.monitor import MonitorScreen
 from hpotui.ui.screens.trial import TrialScreen
 from hpotui.ui.widgets.best_panel import BestPanel
@@ -225,3 +228,29 @@ async def test_no_color_keeps_states_readable_as_symbols_and_words(
         table = app.screen.query_one(TrialTable)
         states = {table.row_texts(i)[1] for i in range(table.row_count)}
         assert states == {"✔ FINISHED", "✘ FAILED", "✂ PRUNED"}
+
+
+async def test_k_stops_the_running_trial_under_the_cursor(tmp_path: Path) -> None:
+    """A real run whose only trial would train for a minute: k ends it now, and
+    the row reads STOPPED with the reason."""
+    backend = LocalBackend(tmp_path / "ws", poll_seconds=0.05)
+    slow = "time.sleep(60)\nreport([{'step': 1, 'loss': 1.0}])\n"
+    name = await backend.submit(
+        experiment(tmp_path, slow, hyperparams={"x": {"values": [1]}})
+    )
+    app = app_over(backend, start="monitor", experiment=name)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(TrialTable)
+        while table.selected_trial is None or (
+            table.cell_text(0, "state") != "▶ RUNNING"
+        ):
+            await pilot.pause(0.05)
+        started = time.monotonic()
+        await pilot.press("k")
+        await backend.wait(name)
+        await settle(pilot, 0.3)
+        assert time.monotonic() - started < 30
+        assert table.cell_text(0, "state") == state_label(TrialState.STOPPED)
+        assert table.trials[0].reason == "stopped by user"
+        notes = [n.message for n in app._notifications]
+        assert "stopping trial 0" in notes
