@@ -16,7 +16,7 @@ from hpotui.backends.base import LogTail
 from hpotui.backends.local import LocalBackend
 from hpotui.backends.replay import ReplayBackend
 from hpotui.records import ExperimentSummary
-from hpotui.states import TrialState
+from hpotui.states import ExperimentState, TrialState
 from hpotui.ui.dialogs import ConfirmDialog, ErrorDialog, PromptDialog
 from hpotui.ui.dialogs.hyperparam import HyperparamDialog, parse_scalar
 from hpotui.ui.screens.editor import EditorScreen
@@ -374,3 +374,42 @@ async def test_logon_over_tls_names_both_fixes_and_insecure_stays_visible(
                 "TLS verification is off for lab: anyone on the network path can "
                 "read and change what is sent. Use --ca-bundle FILE instead."
             ]
+
+
+async def test_experiments_keys_stop_resume_and_delete(tmp_path: Path) -> None:
+    """s stops a live run, u resumes it in the monitor, d deletes it after a yes."""
+    backend = LocalBackend(tmp_path / "ws", poll_seconds=0.05)
+    slow = "time.sleep(60)\nreport([{'step': 1, 'loss': 1.0}])\n"
+    name = await backend.submit(experiment(tmp_path, slow))
+    app = app_over(backend, start="experiments")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExperimentsScreen)
+
+        await pilot.press("s")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.click("#yes")
+        await backend.wait(name)
+        await pilot.press("r")
+        await settle(pilot)
+        assert screen.summaries[name].state == ExperimentState.STOPPED
+
+        await pilot.press("u")
+        while not isinstance(app.screen, MonitorScreen):
+            await pilot.pause(0.05)
+        summary = (await backend.get_experiment(name)).summary
+        assert summary.state == ExperimentState.RUNNING and summary.running == 1
+        await pilot.press("s")  # the monitor's stop, on the resumed run
+        await pilot.click("#yes")
+        await backend.wait(name)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.summaries[name].state == ExperimentState.STOPPED
+
+        await pilot.press("d")
+        await pilot.click("#yes")
+        await settle(pilot)
+        assert screen.summaries == {}
+        assert await backend.list_experiments() == []
