@@ -5,9 +5,11 @@ Three measurements, each printed with the target from the dashboard's design:
 1. Stored: 10,000 trials × 8 hyperparameters from a recorded events file. Time to
    first paint (app start to a drawn table of every trial) and per key action
    (End, PageUp, sort, switching tabs), including the redraw.
+   The reference is a bare Textual DataTable of the same rows, and for tab
+   switches a bare TabbedContent, so the ratios show what hpotui adds.
 2. Live: 5,000 stored trials, then 10 new trials a second for ``--seconds``. CPU
    time per refresh tick that drew something, and growth of the process's
-   resident memory.
+   resident memory and of its live Python allocations.
 3. Incremental against clear-and-re-add: the cost of drawing 10 changed trials
    into a 5,000-row table, against clearing it and adding every row again (what a
    table without keyed rows would do). The ratio shows what the keyed path pays.
@@ -28,7 +30,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import psutil
 
@@ -42,8 +44,16 @@ from eventgen import (  # noqa: E402
     write_events,
 )
 from textual.app import App, ComposeResult  # noqa: E402
+from textual.binding import Binding, BindingType  # noqa: E402
 from textual.pilot import Pilot  # noqa: E402
-from textual.widgets import DataTable  # noqa: E402
+from textual.widgets import (  # noqa: E402
+    DataTable,
+    Footer,
+    Header,
+    Static,
+    TabbedContent,
+    TabPane,
+)
 
 from hpotui.backends.base import ExperimentDetail  # noqa: E402
 from hpotui.backends.replay import ReplayBackend  # noqa: E402
@@ -79,6 +89,36 @@ async def _timed(pilot: Pilot[Any], *keys: str) -> float:
     await pilot.press(*keys)
     await pilot.pause()
     return (time.process_time() - start) * 1000
+
+
+class _PlainTabs(App[None]):
+    """The reference for tab switches: Textual's tabs around two bare labels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "show('one')", "One"),
+        Binding("2", "show('two')", "Two"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent():
+            with TabPane("One", id="one"):
+                yield Static("one")
+            with TabPane("Two", id="two"):
+                yield Static("two")
+        yield Footer()
+
+    def action_show(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+
+async def _bare_tab_switch() -> float:
+    """Median CPU milliseconds of a tab switch in :class:`_PlainTabs`."""
+    app = _PlainTabs()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        times = [await _timed(pilot, key) for key in "21212121"]
+    return statistics.median(times)
 
 
 class _PlainTable(App[None]):
@@ -123,6 +163,7 @@ async def reference(trials: int) -> dict[str, float]:
         table.sort("objective")
         await pilot.pause()
         figures["sort by objective (ms)"] = (time.process_time() - start) * 1000
+    figures["tab switch (ms)"] = await _bare_tab_switch()
     return figures
 
 
@@ -156,6 +197,8 @@ async def stored(folder: Path) -> dict[str, float]:
         figures["tab to history plot (ms)"] = await _timed(pilot, "2")
         figures["tab to curves plot (ms)"] = await _timed(pilot, "3")
         figures["tab back to trials (ms)"] = await _timed(pilot, "1")
+        figures["tab to history plot again (ms)"] = await _timed(pilot, "2")
+        figures["tab switch (ms)"] = await _timed(pilot, "1")
     return figures
 
 
@@ -213,8 +256,10 @@ async def live(folder: Path, seconds: float) -> dict[str, float]:
             if getattr(timer, "_callback", None) == original:
                 timer._callback = measured_tick
         rss_before = process.memory_info().rss
+        blocks_before = sys.getallocatedblocks()
         await pilot.pause(seconds)
         rss_after = process.memory_info().rss
+        blocks_after = sys.getallocatedblocks()
         rows = screen.query_one(TrialTable).row_count
     return {
         "trials at the end": rows,
@@ -223,6 +268,9 @@ async def live(folder: Path, seconds: float) -> dict[str, float]:
         "95th percentile CPU per tick (ms)": _percentile(ticks, 95),
         "max CPU per tick (ms)": max(ticks, default=0.0),
         "memory growth (MB)": (rss_after - rss_before) / 2**20,
+        # RSS can stay flat while the heap reuses memory freed by the load; the
+        # count of live Python allocations shows what the new trials really hold.
+        "Python allocations growth (thousands)": (blocks_after - blocks_before) / 1e3,
     }
 
 
@@ -319,8 +367,8 @@ def main() -> None:
             {"first paint (s)": 1.0, **{k: 100.0 for k in figures if "(ms)" in k}},
         )
         base = asyncio.run(reference(10_000))
-        _print("reference: a bare Textual DataTable of the same size", base, {})
-        print("  ratios hpotui / bare table:")
+        _print("reference: a bare Textual DataTable and bare tabs", base, {})
+        print("  ratios hpotui / bare Textual:")
         for key, value in base.items():
             if value:
                 print(f"    {key:36s} {figures[key] / value:8.2f}")

@@ -55,10 +55,34 @@ def test_an_unknown_theme_lists_the_choices(tmp_path: Path) -> None:
     assert "no theme named 'neon'" in output and "high-contrast" in output
 
 
+@pytest.mark.parametrize(
+    ("theme", "background"),
+    [("high-contrast", "48;2;0;0;0m"), ("light", "48;2;247;247;245m")],
+)
+def test_the_theme_option_colours_the_dashboard(theme: str, background: str) -> None:
+    code, output = _in_terminal(
+        ["--theme", theme, "replay", str(EVENTS)],
+        signal_after=1.0,
+        env={"COLORTERM": "truecolor"},
+        once_shown="FINISHED",
+    )
+    assert code == 128 + signal.SIGTERM
+    assert background in output
+    assert "48;2;15;20;25m" not in output  # the default dark background
+
+
 def _in_terminal(
-    args: list[str], signal_after: float, env: dict[str, str] | None = None
+    args: list[str],
+    signal_after: float,
+    env: dict[str, str] | None = None,
+    signum: int = signal.SIGTERM,
+    once_shown: str | None = None,
 ) -> tuple[int, str]:
-    """Run hpotui in a pseudo-terminal; optionally SIGTERM it after a delay."""
+    """Run hpotui in a pseudo-terminal; optionally signal it after a delay.
+
+    With ``once_shown``, the signal waits until that text has been drawn too (up
+    to 30 s), so a busy machine cannot signal a dashboard that is still starting.
+    """
     main, child = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "hpotui", *args],
@@ -79,17 +103,24 @@ def _in_terminal(
                 output += os.read(main, 65536)
             except OSError:
                 break
-        if signal_after and not sent and time.monotonic() - started > signal_after:
-            process.send_signal(signal.SIGTERM)
+        waited = time.monotonic() - started
+        shown = once_shown is None or once_shown.encode() in output or waited > 30
+        if signal_after and not sent and waited > signal_after and shown:
+            process.send_signal(signum)
             sent = True
     code = process.wait(timeout=30)
     os.close(main)
     return code, output.decode("utf-8", "replace")
 
 
-def test_sigterm_restores_the_terminal() -> None:
-    code, output = _in_terminal(["replay", str(EVENTS)], signal_after=3.0)
-    assert code == 128 + signal.SIGTERM
+@pytest.mark.parametrize(
+    "signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"]
+)
+def test_a_signal_restores_the_terminal(signum: int) -> None:
+    code, output = _in_terminal(
+        ["replay", str(EVENTS)], signal_after=1.0, signum=signum, once_shown="FINISHED"
+    )
+    assert code == 128 + signum
     assert "\x1b[?1049h" in output  # the dashboard took the screen...
     # ...and gave it back afterwards.
     assert output.rfind("\x1b[?1049l") > output.rfind("\x1b[?1049h")
@@ -135,7 +166,7 @@ def test_the_root_command_opens_the_right_screen(
     sample = str(SAMPLES / "digits_random.yaml")
     args = [sample if arg == "SAMPLE" else arg for arg in args]
     code, output = _in_terminal(
-        ["--workspace", str(tmp_path), *args], signal_after=4.0
+        ["--workspace", str(tmp_path), *args], signal_after=1.0, once_shown=expected
     )
     assert code == 128 + signal.SIGTERM
     assert expected in output

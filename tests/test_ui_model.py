@@ -188,3 +188,25 @@ def test_thinning_keeps_each_bins_extremes_and_small_series_whole() -> None:
     assert {y for _, y in thinned} == {0.0, 6.0}
     assert padded_limits([2.0]) == (1.9, 2.1)
     assert padded_limits([0.0, 0.0]) == (-1.0, 1.0)
+
+
+def test_a_step_line_keeps_its_corners_and_ends() -> None:
+    from hpotui.ui.widgets.plots import step_corners
+
+    best = [(1, 0.9), (2, 0.9), (3, 0.5), (4, 0.5), (5, 0.5), (6, 0.2), (7, 0.2)]
+    assert step_corners(best) == [(1, 0.9), (2, 0.9), (3, 0.5), (5, 0.5), (6, 0.2),
+                                  (7, 0.2)]
+    assert step_corners([(1, 0.3)]) == [(1, 0.3)]
+    assert step_corners([]) == []
+
+
+def test_replay_in_time_starts_from_the_runs_first_moment() -> None:
+    """At a replay speed the monitor must watch trials arrive: the experiment it
+    opens on has no trial yet and is still running, but knows its metric."""
+    detail = asyncio.run(
+        ReplayBackend(DATA, speed=1.0).get_experiment("digits-random")
+    )
+    assert detail.trials == []
+    assert detail.summary.state == ExperimentState.RUNNING
+    assert (detail.summary.metric, detail.summary.goal) == ("loss", "minimize")
+    assert detail.summary.best_value is None and detail.summary.ended_at is None

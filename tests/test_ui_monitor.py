@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
+from engine_support import experiment
 from eventgen import experiment_events, write_events
 from textual.widgets import Label, TabbedContent
-from uihelpers import replay_app, settle
+from uihelpers import app_over, replay_app, settle
 
+from hpotui.backends.local import LocalBackend
 from hpotui.states import TrialState
 from hpotui.ui.dialogs import ConfirmDialog, ErrorDialog
 from hpotui.ui.dialogs.columns import ColumnsDialog
+from hpotui.ui.format import state_label
 from hpotui.ui.screens.monitor import MonitorScreen
 from hpotui.ui.screens.trial import TrialScreen
 from hpotui.ui.widgets.best_panel import BestPanel
@@ -38,6 +42,27 @@ async def test_monitor_shows_every_trial_best_and_progress() -> None:
         assert "reached max_jobs (12)" in progress
         best = str(screen.query_one(BestPanel).render())
         assert "loss = 0.378315" in best and "trial 1" in best
+
+
+async def test_at_80x24_id_state_and_objective_stay_while_the_rest_scrolls() -> None:
+    app = replay_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(TrialTable)
+        header, first = table.render_line(0).text, table.render_line(1).text
+        assert header.split()[:4] == ["id▲", "state", "objective", "learning_rate"]
+        assert "duration" not in header
+        assert first.split()[:3] == ["1", "✔", "FINISHED"]
+        await pilot.press("right")
+        await pilot.pause()
+        header, first = table.render_line(0).text, table.render_line(1).text
+        assert header.split()[:3] == ["id▲", "state", "objective"]
+        assert "learning_rate" not in header and header.rstrip().endswith("duration")
+        assert first.split()[:4] == ["1", "✔", "FINISHED", "0.378315"]
+        assert first.rstrip().endswith("13s")
+        await pilot.press("left")
+        await pilot.pause()
+        assert "learning_rate" in table.render_line(0).text
 
 
 async def test_sorting_keeps_the_cursor_on_its_trial_and_failures_last() -> None:
@@ -147,17 +172,31 @@ async def test_kill_trial_on_a_replay_is_a_notification() -> None:
 async def test_live_rows_append_while_the_cursor_stays_and_ticks_coalesce(
     tmp_path: Path,
 ) -> None:
-    events = write_events(tmp_path / "e.jsonl", experiment_events(trials=30))
-    app = replay_app(events=events, speed=400.0, refresh_rate=5)
+    """Newest first, so each new trial lands above the cursor: the cursor must
+    follow its trial down, not stay on its row number."""
+    recorded = experiment_events(trials=30)
+    events = write_events(tmp_path / "e.jsonl", recorded)
+    app = replay_app(events=events, speed=100.0, refresh_rate=5)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.3)
+        started = time.monotonic()
+        await pilot.pause()
         table = app.screen.query_one(TrialTable)
-        table.select_trial(1)
+        while table.row_count < 3:  # a trial every 70 ms
+            await pilot.pause(0.02)
+        await pilot.press("O")
+        table.select_trial(2)
+        row_before = table.cursor_row
+        assert table.row_count <= 20  # most trials are still to come
         await settle(pilot, 0.3)
         assert table.row_count == 30
-        assert table.selected_trial == 1
-        # About 1.5 s of events at 5 ticks a second: far fewer draws than events.
-        assert 1 <= app.screen.refreshes <= 12
+        assert table.selected_trial == 2
+        assert table.cursor_row == 28 > row_before
+        assert _ids(table)[:2] == [30, 29]
+        # At most 5 draws a second (one more for the first paint), however many
+        # events arrived in between.
+        ticks_allowed = 5 * (time.monotonic() - started) + 1
+        assert 2 <= app.screen.refreshes <= ticks_allowed
+        assert app.screen.refreshes < len(recorded) / 4
 
 
 async def test_resizing_fast_never_raises_and_keeps_the_selection() -> None:
@@ -189,3 +228,29 @@ async def test_no_color_keeps_states_readable_as_symbols_and_words(
         table = app.screen.query_one(TrialTable)
         states = {table.row_texts(i)[1] for i in range(table.row_count)}
         assert states == {"✔ FINISHED", "✘ FAILED", "✂ PRUNED"}
+
+
+async def test_k_stops_the_running_trial_under_the_cursor(tmp_path: Path) -> None:
+    """A real run whose only trial would train for a minute: k ends it now, and
+    the row reads STOPPED with the reason."""
+    backend = LocalBackend(tmp_path / "ws", poll_seconds=0.05)
+    slow = "time.sleep(60)\nreport([{'step': 1, 'loss': 1.0}])\n"
+    name = await backend.submit(
+        experiment(tmp_path, slow, hyperparams={"x": {"values": [1]}})
+    )
+    app = app_over(backend, start="monitor", experiment=name)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(TrialTable)
+        while table.selected_trial is None or (
+            table.cell_text(0, "state") != "▶ RUNNING"
+        ):
+            await pilot.pause(0.05)
+        started = time.monotonic()
+        await pilot.press("k")
+        await backend.wait(name)
+        await settle(pilot, 0.3)
+        assert time.monotonic() - started < 30
+        assert table.cell_text(0, "state") == state_label(TrialState.STOPPED)
+        assert table.trials[0].reason == "stopped by user"
+        notes = [n.message for n in app._notifications]
+        assert "stopping trial 0" in notes

@@ -6,16 +6,24 @@ import shutil
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, Log, OptionList, Static
-from uihelpers import SAMPLES, replay_app, settle
+import trustme
+from engine_support import experiment
+from textual.widgets import Checkbox, DataTable, Input, Log, OptionList, Static
+from uihelpers import EVENTS, SAMPLES, app_over, replay_app, settle
+from wmla_loopback import API, PASSWORD, USER, serving
 
+from hpotui.backends.base import LogTail
+from hpotui.backends.local import LocalBackend
+from hpotui.backends.replay import ReplayBackend
+from hpotui.records import ExperimentSummary
+from hpotui.states import ExperimentState, TrialState
 from hpotui.ui.dialogs import ConfirmDialog, ErrorDialog, PromptDialog
 from hpotui.ui.dialogs.hyperparam import HyperparamDialog, parse_scalar
 from hpotui.ui.screens.editor import EditorScreen
 from hpotui.ui.screens.experiments import ExperimentsScreen
 from hpotui.ui.screens.logon import LogonScreen
 from hpotui.ui.screens.monitor import MonitorScreen
-from hpotui.ui.screens.trial import TrialScreen
+from hpotui.ui.screens.trial import LOG_LINES, TrialScreen
 from hpotui.ui.widgets.trial_table import TrialTable
 
 
@@ -197,3 +205,211 @@ async def test_logon_to_an_unreachable_server_names_the_url(
         assert isinstance(app.screen, ErrorDialog)
         assert "127.0.0.1:9" in app.screen.message
         assert not (tmp_path / "profiles.json").exists()
+
+
+_NOISY_TRAINING = """
+sys.stdout.write("".join(f"line {i}\\n" for i in range(200_000)))
+report([{"step": 1, "loss": 0.25}])
+"""
+
+
+async def test_a_huge_log_shows_its_tail_and_the_path(tmp_path: Path) -> None:
+    """A trial that printed 200,000 lines: the log tab shows the last 500 (the end
+    of the file, not its start) and names the file that holds them all."""
+    backend = LocalBackend(tmp_path / "ws", poll_seconds=0.05)
+    name = await backend.submit(
+        experiment(tmp_path, _NOISY_TRAINING, hyperparams={"x": {"values": [1]}})
+    )
+    await backend.wait(name)
+    app = app_over(backend, start="monitor", experiment=name)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TrialScreen)
+        await pilot.press("3")
+        await pilot.pause()
+        log = screen.query_one(Log)
+        assert log.line_count == LOG_LINES
+        assert log.lines[0] == f"line {200_000 - LOG_LINES}"
+        assert log.lines[-1] == "line 199999"
+        note = str(screen.query_one("#log-note", Static).render())
+        assert note.startswith(f"last {LOG_LINES} lines; the whole log is ")
+        whole = Path(note.rsplit(" ", 1)[-1])
+        assert whole.read_text().count("\n") == 200_000
+
+
+def _fails_once(mark: Path) -> str:
+    return f"""
+if config["x"] == 2 and not os.path.exists({str(mark)!r}):
+    open({str(mark)!r}, "w").close()
+    sys.exit("a transient fault")
+report([{{"step": 1, "loss": config["x"] / 10}}])
+"""
+
+
+async def test_experiments_keys_clone_retry_and_refresh(tmp_path: Path) -> None:
+    """A stored run with one failed trial: c opens its copy in the editor, t reruns
+    the failed trial (which now succeeds) and the list shows the new outcome."""
+    backend = LocalBackend(tmp_path / "ws", poll_seconds=0.05)
+    name = await backend.submit(experiment(tmp_path, _fails_once(tmp_path / "mark")))
+    await backend.wait(name)
+    app = app_over(backend, start="experiments")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExperimentsScreen)
+        assert screen.summaries[name].failed == 1
+
+        await pilot.press("c")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        assert editor.query_one("#field-name", Input).value == f"{name}-copy"
+        assert editor.query_one("#hyperparams", DataTable).row_count == 1
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+
+        await pilot.press("t")
+        await settle(pilot)
+        notes = [n.message for n in app._notifications]
+        assert f"1 failed trials of {name} queued again" in notes
+        await backend.wait(name)
+        await pilot.press("r")
+        await settle(pilot)
+        rerun = [t for t in (await backend.get_experiment(name)).trials if t.id > 1]
+        assert [(t.params, t.state, t.value) for t in rerun] == [
+            ({"x": 2}, TrialState.FINISHED, 0.2)
+        ]
+        row = [str(cell) for cell in screen.query_one(DataTable).get_row_at(0)]
+        assert row[:2] == [name, "✔ FINISHED"]
+        summary = screen.summaries[name]
+        assert (summary.completed, summary.failed) == (2, 0)  # the rerun replaces it
+
+
+async def test_a_cut_remote_log_names_the_command_that_prints_it_whole() -> None:
+    """A remote log has no local file to point to: the note names the command."""
+    app = replay_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TrialScreen)
+        note = screen._log_note(LogTail(["a", "b"], None, truncated=True))
+        command = f"hpotui --profile replay logs {screen.experiment} 1 -n 0"
+        assert note == f"last 2 lines; `{command}` prints the whole log"
+        assert screen._log_note(LogTail(["a"], "/x/stdout.log", False)) == (
+            "/x/stdout.log"
+        )
+
+
+class _BrokenList(ReplayBackend):
+    """A backend whose listing fails in a way no error class foresaw."""
+
+    async def list_experiments(self) -> list[ExperimentSummary]:
+        raise RuntimeError("socket closed mid-read")
+
+
+async def test_an_unforeseen_worker_error_is_reported_not_a_crash() -> None:
+    """Reads the app makes on its own report a failure as a notification (a dialog
+    would come back after every close); r, asked for, shows it in a dialog."""
+    app = app_over(_BrokenList(EVENTS), start="experiments")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ExperimentsScreen)
+        notes = [(n.title, n.message) for n in app._notifications]
+        expected = ("Unexpected error", "RuntimeError: socket closed mid-read")
+        assert expected in notes
+        await pilot.press("r")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ErrorDialog)
+        assert dialog.message == expected[1]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ExperimentsScreen)
+    assert app.return_code in (0, None)
+
+
+async def test_logon_over_tls_names_both_fixes_and_insecure_stays_visible(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A private CA: the default refuses and names --ca-bundle and insecure; with
+    TLS checks off the user is warned once and the status bar keeps saying so."""
+    monkeypatch.setenv("HPOTUI_CONFIG_DIR", str(tmp_path))
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    key_file, cert_file = tmp_path / "key.pem", tmp_path / "cert.pem"
+    cert.private_key_pem.write_to_path(str(key_file))
+    cert.cert_chain_pems[0].write_to_path(str(cert_file))
+    with serving(ssl_keyfile=str(key_file), ssl_certfile=str(cert_file)) as port:
+        app = replay_app(start="logon")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await pilot.press("down")
+            screen = app.screen
+            for key, value in {
+                "name": "lab", "url": f"https://127.0.0.1:{port}{API}",
+                "user": USER, "password": PASSWORD,
+            }.items():
+                screen.query_one(f"#field-{key}", Input).value = value
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            refused = app.screen
+            assert isinstance(refused, ErrorDialog)
+            assert "--ca-bundle" in refused.message and "insecure" in refused.message
+            await pilot.press("escape")
+            await pilot.pause()
+
+            screen.query_one("#field-insecure", Checkbox).value = True
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert isinstance(app.screen, ExperimentsScreen)
+            assert app.screen.sub_title == "lab · ⚠ TLS not verified"
+            warnings = [n.message for n in app._notifications if n.title == "Insecure"]
+            assert warnings == [
+                "TLS verification is off for lab: anyone on the network path can "
+                "read and change what is sent. Use --ca-bundle FILE instead."
+            ]
+
+
+async def test_experiments_keys_stop_resume_and_delete(tmp_path: Path) -> None:
+    """s stops a live run, u resumes it in the monitor, d deletes it after a yes."""
+    backend = LocalBackend(tmp_path / "ws", poll_seconds=0.05)
+    slow = "time.sleep(60)\nreport([{'step': 1, 'loss': 1.0}])\n"
+    name = await backend.submit(experiment(tmp_path, slow))
+    app = app_over(backend, start="experiments")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExperimentsScreen)
+
+        await pilot.press("s")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.click("#yes")
+        await backend.wait(name)
+        await pilot.press("r")
+        await settle(pilot)
+        assert screen.summaries[name].state == ExperimentState.STOPPED
+
+        await pilot.press("u")
+        while not isinstance(app.screen, MonitorScreen):
+            await pilot.pause(0.05)
+        summary = (await backend.get_experiment(name)).summary
+        assert summary.state == ExperimentState.RUNNING and summary.running == 1
+        await pilot.press("s")  # the monitor's stop, on the resumed run
+        await pilot.click("#yes")
+        await backend.wait(name)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.summaries[name].state == ExperimentState.STOPPED
+
+        await pilot.press("d")
+        await pilot.click("#yes")
+        await settle(pilot)
+        assert screen.summaries == {}
+        assert await backend.list_experiments() == []

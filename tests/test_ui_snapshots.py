@@ -87,3 +87,11 @@ def test_editor_on_the_sample(snap_compare: Any, size: tuple[int, int]) -> None:
 
 def test_too_small(snap_compare: Any) -> None:
     assert snap_compare(replay_app(), terminal_size=(30, 8), run_before=_ready)
+
+
+def test_logon(
+    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HPOTUI_CONFIG_DIR", str(tmp_path))
+    app = replay_app(start="logon")
+    assert snap_compare(app, press=["down"], terminal_size=SMALL, run_before=_ready)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from uihelpers import replay_app, settle
 
 from hpotui.errors import HpotuiError
+from hpotui.ui.screens.monitor import MonitorScreen
 from hpotui.ui.themes import load_themes, parse_theme, resolve_theme, theme_folder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,3 +34,21 @@ def test_names_resolve_with_or_without_the_prefix() -> None:
     assert resolve_theme("textual-dark", known) == "textual-dark"
     with pytest.raises(HpotuiError, match="choose one of dark, light"):
         resolve_theme("neon", known)
+
+
+async def test_the_command_palette_switches_to_a_packaged_theme() -> None:
+    app = replay_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.theme == "hpotui-dark"
+        await pilot.press("ctrl+p")
+        await pilot.press(*"theme")
+        await pilot.pause(0.3)
+        await pilot.press("enter")  # the palette's theme command
+        await pilot.pause(0.3)
+        await pilot.press(*"high")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.theme == "hpotui-high-contrast"
+        assert isinstance(app.screen, MonitorScreen)

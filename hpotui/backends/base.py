@@ -48,6 +48,9 @@ class Backend(ABC):
 
     label: str = ""
     """Shown in the status bar: ``embedded`` or the remote profile's name."""
+    warning: str | None = None
+    """A standing risk the user chose (TLS checks off), shown once and in the
+    status bar for as long as this backend is in use."""
 
     @abstractmethod
     async def list_experiments(self) -> list[ExperimentSummary]: ...

@@ -19,7 +19,7 @@ from hpotui.backends.base import Backend, ExperimentDetail, LogTail
 from hpotui.engine import events as ev
 from hpotui.engine.executor import Executor
 from hpotui.engine.history import superseded_ids
-from hpotui.engine.logtail import tail_lines
+from hpotui.engine.logtail import TAIL_BYTES, tail_lines
 from hpotui.engine.scheduler import RunResult, Scheduler
 from hpotui.engine.session import record_experiment, run_session
 from hpotui.engine.trial_files import trial_paths
@@ -181,10 +181,14 @@ class LocalBackend(Backend):
         if trial is None or trial.config_path is None:
             return LogTail([], None, False)
         paths = trial_paths(Path(trial.config_path).parent)
-        out = tail_lines(paths.stdout, lines)
-        err = tail_lines(paths.stderr, lines)
+        # One line more than shown tells whether the files hold more than that.
+        out = tail_lines(paths.stdout, lines + 1)
+        err = tail_lines(paths.stderr, lines + 1)
         shown = out + (["── stderr ──", *err] if err else [])
-        return LogTail(shown[-lines:], str(paths.stdout), len(shown) > lines)
+        hidden = len(shown) > lines or any(
+            _size(path) > TAIL_BYTES for path in (paths.stdout, paths.stderr)
+        )
+        return LogTail(shown[-lines:], str(paths.stdout), hidden)
 
     def events(self, name: str, *, replay: bool = True) -> AsyncIterator[ev.Event]:
         """Stored events from the start, then live ones until the run ends.
@@ -271,6 +275,13 @@ class LocalBackend(Backend):
             if state.is_final and self.store.live_owner(name) is None:
                 return
             await asyncio.sleep(_STORE_POLL_SECONDS)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 async def _drain(

@@ -88,7 +88,13 @@ class ReplayBackend(Backend):
         return [self._summarise(name)[0] for name in names]
 
     async def get_experiment(self, name: str) -> ExperimentDetail:
-        summary, trials = self._summarise(name)
+        """The recorded end state; at a replay speed, the run's first moment.
+
+        Replayed in time, the monitor starts where the run started and watches
+        every trial arrive, as it would have live.
+        """
+        upto = 1 if self.speed > 0 else None
+        summary, trials = self._summarise(name, upto)
         return ExperimentDetail(summary=summary, trials=trials)
 
     async def events(self, name: str) -> AsyncIterator[Event]:  # type: ignore[override]
@@ -125,18 +131,26 @@ class ReplayBackend(Backend):
             )
         return mine
 
-    def _summarise(self, name: str) -> tuple[ExperimentSummary, list[TrialRecord]]:
+    def _summarise(
+        self, name: str, upto: int | None = None
+    ) -> tuple[ExperimentSummary, list[TrialRecord]]:
+        """The experiment as its first ``upto`` events left it (None: all of them).
+
+        The metric and the goal come from the whole file either way.
+        """
         events = self._of(name)
-        trials = _fold_trials(events)
-        states = [e for e in events if isinstance(e, ExperimentStateChanged)]
-        bests = [e for e in events if isinstance(e, BestChanged)]
+        seen = events[:upto]
+        trials = _fold_trials(seen)
+        states = [e for e in seen if isinstance(e, ExperimentStateChanged)]
+        bests = [e for e in seen if isinstance(e, BestChanged)]
         final = states[-1] if states else None
+        every_best = [e for e in events if isinstance(e, BestChanged)]
         summary = ExperimentSummary(
             name=name,
             state=final.state if final else ExperimentState.RUNNING,
             algorithm="replay",
             metric=_guess_metric(events),
-            goal=_guess_goal(bests),
+            goal=_guess_goal(every_best),
             completed=_count(trials, TrialState.FINISHED, TrialState.PRUNED),
             failed=_count(trials, TrialState.FAILED),
             running=_count(trials, TrialState.RUNNING),

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 _BLOCK = 64 * 1024
+TAIL_BYTES = 1024 * 1024
+"""The most :func:`tail_lines` reads from the end of a file by default."""
 MAX_LINE_CHARS = 1000
 """Longer lines are cut, so one runaway line cannot flood a view."""
 
 
-def tail_lines(path: Path, count: int, max_bytes: int = 1024 * 1024) -> list[str]:
+def tail_lines(path: Path, count: int, max_bytes: int = TAIL_BYTES) -> list[str]:
     """The last ``count`` lines of a file, reading at most ``max_bytes`` from its end.
 
     Args:

@@ -86,8 +86,20 @@ class HpotuiApp(App[int]):
         """The current time, from the app's clock."""
         return self.clock()
 
+    @property
+    def backend_status(self) -> str:
+        """The status bar's backend text: its label, and a mark if TLS is off."""
+        if self.backend.warning:
+            return f"{self.backend.label} · ⚠ TLS not verified"
+        return self.backend.label
+
+    def _warn_once(self) -> None:
+        if self.backend.warning:
+            self.notify(self.backend.warning, title="Insecure", severity="warning")
+
     def on_mount(self) -> None:
         self._install_signal_handlers()
+        self._warn_once()
         if self.submit is not None:
             self._submit_first(self.submit)
         else:
@@ -160,6 +172,7 @@ class HpotuiApp(App[int]):
         old, self.backend = self.backend, backend
         if old is not backend:
             await old.close()
+            self._warn_once()
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.action_experiments()
@@ -188,14 +201,22 @@ class HpotuiApp(App[int]):
 
     def show_error(self, error: BaseException) -> None:
         """Tell the user what failed: a dialog for errors, a note for limits."""
-        if isinstance(error, HpotuiError):
-            self.push_screen(ErrorDialog(error.title, error.message))
-        elif isinstance(error, NotImplementedError):
+        if isinstance(error, NotImplementedError):
             self.notify(str(error), title="Not available", severity="warning")
-        else:
-            self.log.error("unexpected error", error)
-            message = f"{type(error).__name__}: {error}"
-            self.push_screen(ErrorDialog("Unexpected error", message))
+            return
+        self.push_screen(ErrorDialog(*self._describe(error)))
+
+    def note_error(self, error: BaseException) -> None:
+        """Tell the user what failed in a notification, for a background task that
+        would otherwise stack a dialog each time it runs again."""
+        title, message = self._describe(error)
+        self.notify(message, title=title, severity="error", timeout=8)
+
+    def _describe(self, error: BaseException) -> tuple[str, str]:
+        if isinstance(error, HpotuiError):
+            return error.title, error.message
+        self.log.error("unexpected error", error)
+        return "Unexpected error", f"{type(error).__name__}: {error}"
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place where a failed background task turns into a message."""

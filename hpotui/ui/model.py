@@ -112,16 +112,26 @@ class MonitorModel:
 
     def values_in_order(self) -> list[tuple[int, float]]:
         """Each finished trial's value by trial id, NaNs and failures left out."""
-        return [
+        points = [
             (trial.id, trial.value)
-            for trial in sorted(self.trials.values(), key=lambda t: t.id)
+            for trial in self.trials.values()
             if trial.value is not None and math.isfinite(trial.value)
         ]
+        points.sort()  # trials arrive nearly in id order: close to linear
+        return points
 
-    def best_so_far(self) -> list[tuple[int, float]]:
-        """The running best over :meth:`values_in_order` in the goal's direction."""
+    def best_so_far(
+        self, values: list[tuple[int, float]] | None = None
+    ) -> list[tuple[int, float]]:
+        """The running best over ``values`` in the goal's direction.
+
+        Args:
+            values: :meth:`values_in_order`, if the caller has it already.
+        """
+        if values is None:
+            values = self.values_in_order()
         points: list[tuple[int, float]] = []
-        for trial_id, value in self.values_in_order():
+        for trial_id, value in values:
             if not points or _better(value, points[-1][1], self.maximize):
                 points.append((trial_id, value))
             else:

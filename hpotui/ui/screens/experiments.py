@@ -61,10 +61,14 @@ class ExperimentsScreen(HpotuiScreen):
 
     async def on_mount(self) -> None:
         self.title = "hpotui · experiments"
-        self.sub_title = self.backend.label
+        self.sub_title = self.hpo.backend_status
         self.query_one(DataTable).focus()
-        self.action_refresh()
-        self.set_interval(_AUTO_REFRESH, self.action_refresh)
+        self.set_interval(_AUTO_REFRESH, self._refresh_quietly)
+
+    def on_screen_resume(self) -> None:
+        # Shown first, or again after the monitor: read the list now rather than
+        # show a state up to one auto-refresh old.
+        self._refresh_quietly()
 
     @property
     def selected(self) -> str | None:
@@ -78,6 +82,18 @@ class ExperimentsScreen(HpotuiScreen):
     async def action_refresh(self) -> None:
         """Read the list again; the cursor stays on the same experiment."""
         summaries = await self.backend.list_experiments()
+        self.show(summaries)
+
+    @work(exclusive=True, group="experiments-list", exit_on_error=False)
+    async def _refresh_quietly(self) -> None:
+        # Automatic reads run again every few seconds and whenever a dialog closes:
+        # a failure is a notification, or a broken backend would stack dialogs.
+        try:
+            summaries = await self.backend.list_experiments()
+        except Exception as err:  # noqa: BLE001 - reported, and the next read retries
+            self.log.warning("reading the experiments failed", err)
+            self.hpo.note_error(err)
+            return
         self.show(summaries)
 
     def show(self, summaries: list[ExperimentSummary]) -> None:

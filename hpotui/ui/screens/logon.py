@@ -61,7 +61,7 @@ class LogonScreen(HpotuiScreen):
 
     async def on_mount(self) -> None:
         self.title = "hpotui · backend"
-        self.sub_title = self.backend.label
+        self.sub_title = self.hpo.backend_status
         self.profiles = load_profiles()
         options = self.query_one(OptionList)
         options.add_option(Option("embedded  (this machine)", id=EMBEDDED))
@@ -114,16 +114,25 @@ class LogonScreen(HpotuiScreen):
                 "connect again",
                 title="Log on",
             )
-        insecure = self.query_one("#field-insecure", Checkbox).value
+        values["insecure"] = self.query_one("#field-insecure", Checkbox).value
         values["auth"] = values["auth"] or "basic"
+        # Settings the form does not show (poll interval, log-on URL) stay as the
+        # chosen profile had them.
+        kept = self.profiles.get(self._highlighted_id() or "", _BLANK).model_dump()
         try:
-            return Profile(insecure=insecure, **values)
+            return Profile(**{**kept, **values})
         except ValueError as err:
             raise HpotuiError(
                 f"the profile is not valid: {err}; log-on is one of basic, session, "
                 "token or bearer",
                 title="Log on",
             ) from err
+
+    def _highlighted_id(self) -> str | None:
+        options = self.query_one(OptionList)
+        if options.highlighted is None:
+            return None
+        return options.get_option_at_index(options.highlighted).id
 
     @on(Button.Pressed, "#connect")
     def _connect_pressed(self) -> None:

@@ -20,6 +20,7 @@ from textual.widgets import (
     TabPane,
 )
 
+from hpotui.backends.base import LogTail
 from hpotui.records import TrialRecord
 from hpotui.states import TrialState
 from hpotui.ui.format import format_param, format_value, state_label
@@ -130,15 +131,21 @@ class TrialScreen(HpotuiScreen):
         except NotImplementedError as err:
             self.query_one("#log-note", Static).update(str(err))
             return
-        note = ""
-        if tail.truncated:
-            note = f"last {len(tail.lines)} lines; the whole log is {tail.path}"
-        elif tail.path:
-            note = str(tail.path)
-        self.query_one("#log-note", Static).update(note)
+        self.query_one("#log-note", Static).update(self._log_note(tail))
         log = self.query_one(Log)
         log.clear()
         log.write_lines(tail.lines)
+
+    def _log_note(self, tail: LogTail) -> str:
+        if not tail.truncated:
+            return tail.path or ""
+        shown = f"last {len(tail.lines)} lines"
+        if tail.path:
+            return f"{shown}; the whole log is {tail.path}"
+        # A remote log has no local file: name the command that prints it all.
+        profile = f"--profile {self.backend.label} "
+        command = f"hpotui {profile}logs {self.experiment} {self.trial_id} -n 0"
+        return f"{shown}; `{command}` prints the whole log"
 
     def _follow(self) -> None:
         trial = self.trial

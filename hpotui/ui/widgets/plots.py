@@ -57,6 +57,25 @@ def thin_points(
     return sorted(thinned)
 
 
+def step_corners(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The corners of a step line: where its value changes, and both ends.
+
+    A best-so-far line over 10,000 trials changes a few dozen times; drawing its
+    corners draws the same steps with a fraction of the points.
+    """
+    corners: list[tuple[float, float]] = []
+    for index, point in enumerate(points):
+        if index and point[1] != points[index - 1][1]:
+            if corners[-1] != points[index - 1]:
+                corners.append(points[index - 1])
+            corners.append(point)
+        elif not index:
+            corners.append(point)
+    if points and corners[-1] != points[-1]:
+        corners.append(points[-1])
+    return corners
+
+
 class _Plot(PlotextPlot):
     """A plot that shows ``no data yet`` instead of an empty frame."""
 
@@ -90,7 +109,7 @@ class HistoryPlot(_Plot):
         bins = max(20, self.size.width * 2)
         xs, ys = zip(*thin_points(points, bins), strict=True)
         self.plt.scatter(list(xs), list(ys), marker="dot", label="trial")
-        best_points = thin_points(finite_points(best), bins)
+        best_points = step_corners(finite_points(best))
         if best_points:
             bx, by = zip(*best_points, strict=True)
             self.plt.plot(list(bx), list(by), label="best so far")
