@@ -261,7 +261,13 @@ def test_cli_verbs_with_a_profile_against_serve(tmp_path: Path) -> None:
     with serving(create_app(tmp_path / "server", users)) as port:
         url = f"http://127.0.0.1:{port}{API}"
         hpotui("login", "srv", "--url", url, "--user", "alice", "--auth", "token",
-               "--poll-interval", "0.5", "--password-stdin", stdin="alice-pw\n")
+               "--poll-interval", "0.5", "--unknown-state-limit", "7200",
+               "--password-stdin", stdin="alice-pw\n")
+        from hpotui.backends.profiles import load_profiles
+
+        saved = load_profiles()["srv"]
+        assert (saved.poll_interval, saved.unknown_state_limit) == (0.5, 7200)
+        assert saved.unknown_state_notice == 1800  # the default, not given
         ran = hpotui("--profile", "srv", "run", str(experiment_file), "--no-ui")
         name = next(w for w in ran.split() if w.startswith("alice-hpo-"))
         assert "FINISHED" in ran
