@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 from wmla_helpers import fixture
-from wmla_loopback import serving
+from wmla_loopback import serve_command, serving
 
 from hpotui.algorithms.registry import builtin_names
 from hpotui.backends.profiles import Profile
@@ -298,35 +298,13 @@ def test_cli_verbs_with_a_profile_against_serve(tmp_path: Path) -> None:
 
 
 def test_serve_command_listens_on_loopback_only(tmp_path: Path) -> None:
-    import socket
-    import subprocess
-    import sys
-    import time
-
     users = tmp_path / "users.json"
     add_user(users, "alice", "pw")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "hpotui", "--workspace", str(tmp_path / "ws"),
-               "serve", "--port", str(port), "--users", str(users)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        banner = process.stdout.readline()  # type: ignore[union-attr]
+    with serve_command(tmp_path / "ws", users) as (port, banner):
         assert banner.startswith(f"serving http://127.0.0.1:{port}{API}")
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                answer = httpx.get(f"http://127.0.0.1:{port}{API}/hypersearch",
-                                   auth=("alice", "pw"))
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "serve did not start"
-                time.sleep(0.1)
+        answer = httpx.get(f"http://127.0.0.1:{port}{API}/hypersearch",
+                           auth=("alice", "pw"))
         assert answer.status_code == 200 and answer.json() == []
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 async def test_serve_refuses_unsafe_archives_and_missing_parts(tmp_path: Path) -> None:
