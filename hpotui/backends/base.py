@@ -48,6 +48,8 @@ class Backend(ABC):
 
     label: str = ""
     """Shown in the status bar: ``embedded`` or the remote profile's name."""
+    warning: str | None = None
+    """A caution to keep in view while this backend is in use (TLS checks off)."""
 
     @abstractmethod
     async def list_experiments(self) -> list[ExperimentSummary]: ...

@@ -78,6 +78,7 @@ class HpotuiApp(App[int]):
         self.embedded = embedded
         self.submit = submit
         self.closed_backend = False
+        self._warned: set[int] = set()
         for theme in load_themes():
             self.register_theme(theme)
         self.theme = resolve_theme(theme_name, set(self.available_themes))
@@ -88,6 +89,7 @@ class HpotuiApp(App[int]):
 
     def on_mount(self) -> None:
         self._install_signal_handlers()
+        self._warn_once(self.backend)
         if self.submit is not None:
             self._submit_first(self.submit)
         else:
@@ -160,9 +162,17 @@ class HpotuiApp(App[int]):
         old, self.backend = self.backend, backend
         if old is not backend:
             await old.close()
+        self._warn_once(backend)
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.action_experiments()
+
+    def _warn_once(self, backend: Backend) -> None:
+        """Show a backend's caution once; the header keeps a short flag of it."""
+        if backend.warning and id(backend) not in self._warned:
+            self._warned.add(id(backend))
+            self.notify(backend.warning, title="Insecure connection",
+                        severity="warning", timeout=15)  # fmt: skip
 
     def open_embedded(self) -> Backend:
         """The embedded engine's backend (the current one if it already is)."""

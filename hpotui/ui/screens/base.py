@@ -27,6 +27,13 @@ class HpotuiScreen(Screen[None]):
     def backend(self) -> Backend:
         return self.hpo.backend
 
+    @property
+    def backend_title(self) -> str:
+        """The backend's name for the header, flagged while TLS checks are off."""
+        if self.backend.warning:
+            return f"{self.backend.label} · TLS NOT VERIFIED"
+        return self.backend.label
+
     async def on_mount(self) -> None:
         await self.mount(TooSmallNotice(id="too-small"))
         self._check_size(self.app.size.width, self.app.size.height)

@@ -61,7 +61,7 @@ class ExperimentsScreen(HpotuiScreen):
 
     async def on_mount(self) -> None:
         self.title = "hpotui · experiments"
-        self.sub_title = self.backend.label
+        self.sub_title = self.backend_title
         self.query_one(DataTable).focus()
         self.action_refresh()
         self.set_interval(_AUTO_REFRESH, self.action_refresh)

@@ -61,7 +61,7 @@ class LogonScreen(HpotuiScreen):
 
     async def on_mount(self) -> None:
         self.title = "hpotui · backend"
-        self.sub_title = self.backend.label
+        self.sub_title = self.backend_title
         self.profiles = load_profiles()
         options = self.query_one(OptionList)
         options.add_option(Option("embedded  (this machine)", id=EMBEDDED))

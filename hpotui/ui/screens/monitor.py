@@ -91,7 +91,7 @@ class MonitorScreen(HpotuiScreen):
 
     async def on_mount(self) -> None:
         self.title = f"hpotui · {self.experiment}"
-        self.sub_title = self.backend.label
+        self.sub_title = self.backend_title
         self.set_interval(1 / self.hpo.refresh_rate, self.refresh_tick)
         self.set_interval(1.0, self._tick_clock)
         self.query_one(TrialTable).focus()
