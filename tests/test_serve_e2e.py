@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import time
 from pathlib import Path
 
 import httpx
@@ -280,10 +281,16 @@ def test_cli_verbs_with_a_profile_against_serve(tmp_path: Path) -> None:
         exported = json.loads(hpotui("--profile", "srv", "export", name,
                                      "--format", "json"))
         assert len(exported["trials"]) == 3
-        detached = hpotui("--profile", "srv", "run", str(experiment_file),
-                          "--detach")
+        slow_file = tmp_path / "slow_request.json"
+        slow_file.write_text(json.dumps(_request("--sleep 60", jobs=2)))
+        detached = hpotui("--profile", "srv", "run", str(slow_file), "--detach")
         second = next(w for w in detached.split() if w.startswith("alice-hpo-"))
         assert second != name and "attach" in detached
+        hpotui("--profile", "srv", "stop", second)
+        deadline = time.monotonic() + 30
+        while "STOPPED" not in hpotui("--profile", "srv", "show", second):
+            assert time.monotonic() < deadline, "stop did not reach the server"
+            time.sleep(0.2)
         hpotui("--profile", "srv", "delete", name, "--yes")
         assert name not in hpotui("--profile", "srv", "list")
 
