@@ -222,3 +222,24 @@ def test_announced_size_from_either_header() -> None:
     assert announced_size({"content-length": "12"}) == 12
     assert announced_size({"content-disposition": "attachment; size=345"}) == 345
     assert announced_size({}) is None
+
+
+def test_collection_pause_restores_the_collector_as_it_found_it() -> None:
+    import gc
+
+    from hpotui.backends.wmla.parse import collection_paused
+
+    assert gc.isenabled()
+    with pytest.raises(ValueError), collection_paused():
+        assert not gc.isenabled()
+        json.loads("{not json")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collection_paused():
+            pass
+        assert not gc.isenabled()  # a caller that turned it off keeps it off
+    finally:
+        gc.enable()
+    task_from_json(fixture("hpo_task_running.json"))
+    assert gc.isenabled()
