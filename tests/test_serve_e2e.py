@@ -345,3 +345,32 @@ async def test_serve_refuses_unsafe_archives_and_missing_parts(tmp_path: Path) -
             assert not_tar.status_code == 400 and "not a tar" in not_tar.text
             assert (await http.get(f"{base}/hypersearch")).json() == []
     assert not list(tmp_path.rglob("evil.py"))
+
+
+async def test_model_arguments_reach_the_script_as_words_never_a_shell(
+    tmp_path: Path,
+) -> None:
+    """Arguments with shell syntax in modelSpec.args arrive in sys.argv as plain
+    words; nothing they spell is run."""
+    users = tmp_path / "users.json"
+    add_user(users, "alice", "alice-pw")
+    model = tmp_path / "toy"
+    model.mkdir()
+    (model / "train.py").write_text(textwrap.dedent(
+        """
+        import json, os, sys
+        print(json.dumps(sys.argv[1:]), flush=True)
+        path = os.path.join(os.environ["RESULT_DIR"], "val_dict_list.json")
+        json.dump([{"steps": 1, "loss": 1.0}], open(path, "w"))
+        """
+    ))  # fmt: skip
+    words = ["$(touch", "pwned1)", ";", "touch", "pwned2", "|", "`touch", "pwned3`"]
+    body = _request(" ".join(words), jobs=1)
+    with serving(create_app(tmp_path / "server", users)) as port:
+        client = _client(port, "alice", tmp_path)
+        name = await client.submit_request(body, model)
+        await _follow(client, name)
+        log = await client.trial_log(name, 0)
+        await client.close()
+    assert json.loads(log.lines[0]) == words
+    assert not [*tmp_path.rglob("pwned*"), *Path.cwd().glob("pwned*")]
