@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import textwrap
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 from wmla_helpers import fixture
-from wmla_loopback import serving
+from wmla_loopback import serve_command, serving
 
 from hpotui.algorithms.registry import builtin_names
 from hpotui.backends.profiles import Profile
@@ -261,7 +262,13 @@ def test_cli_verbs_with_a_profile_against_serve(tmp_path: Path) -> None:
     with serving(create_app(tmp_path / "server", users)) as port:
         url = f"http://127.0.0.1:{port}{API}"
         hpotui("login", "srv", "--url", url, "--user", "alice", "--auth", "token",
-               "--poll-interval", "0.5", "--password-stdin", stdin="alice-pw\n")
+               "--poll-interval", "0.5", "--unknown-state-limit", "7200",
+               "--password-stdin", stdin="alice-pw\n")
+        from hpotui.backends.profiles import load_profiles
+
+        saved = load_profiles()["srv"]
+        assert (saved.poll_interval, saved.unknown_state_limit) == (0.5, 7200)
+        assert saved.unknown_state_notice == 1800  # the default, not given
         ran = hpotui("--profile", "srv", "run", str(experiment_file), "--no-ui")
         name = next(w for w in ran.split() if w.startswith("alice-hpo-"))
         assert "FINISHED" in ran
@@ -274,10 +281,16 @@ def test_cli_verbs_with_a_profile_against_serve(tmp_path: Path) -> None:
         exported = json.loads(hpotui("--profile", "srv", "export", name,
                                      "--format", "json"))
         assert len(exported["trials"]) == 3
-        detached = hpotui("--profile", "srv", "run", str(experiment_file),
-                          "--detach")
+        slow_file = tmp_path / "slow_request.json"
+        slow_file.write_text(json.dumps(_request("--sleep 60", jobs=2)))
+        detached = hpotui("--profile", "srv", "run", str(slow_file), "--detach")
         second = next(w for w in detached.split() if w.startswith("alice-hpo-"))
         assert second != name and "attach" in detached
+        hpotui("--profile", "srv", "stop", second)
+        deadline = time.monotonic() + 30
+        while "STOPPED" not in hpotui("--profile", "srv", "show", second):
+            assert time.monotonic() < deadline, "stop did not reach the server"
+            time.sleep(0.2)
         hpotui("--profile", "srv", "delete", name, "--yes")
         assert name not in hpotui("--profile", "srv", "list")
 
@@ -292,35 +305,13 @@ def test_cli_verbs_with_a_profile_against_serve(tmp_path: Path) -> None:
 
 
 def test_serve_command_listens_on_loopback_only(tmp_path: Path) -> None:
-    import socket
-    import subprocess
-    import sys
-    import time
-
     users = tmp_path / "users.json"
     add_user(users, "alice", "pw")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "hpotui", "--workspace", str(tmp_path / "ws"),
-               "serve", "--port", str(port), "--users", str(users)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        banner = process.stdout.readline()  # type: ignore[union-attr]
+    with serve_command(tmp_path / "ws", users) as (port, banner):
         assert banner.startswith(f"serving http://127.0.0.1:{port}{API}")
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                answer = httpx.get(f"http://127.0.0.1:{port}{API}/hypersearch",
-                                   auth=("alice", "pw"))
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "serve did not start"
-                time.sleep(0.1)
+        answer = httpx.get(f"http://127.0.0.1:{port}{API}/hypersearch",
+                           auth=("alice", "pw"))
         assert answer.status_code == 200 and answer.json() == []
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 async def test_serve_refuses_unsafe_archives_and_missing_parts(tmp_path: Path) -> None:
@@ -354,3 +345,32 @@ async def test_serve_refuses_unsafe_archives_and_missing_parts(tmp_path: Path) -
             assert not_tar.status_code == 400 and "not a tar" in not_tar.text
             assert (await http.get(f"{base}/hypersearch")).json() == []
     assert not list(tmp_path.rglob("evil.py"))
+
+
+async def test_model_arguments_reach_the_script_as_words_never_a_shell(
+    tmp_path: Path,
+) -> None:
+    """Arguments with shell syntax in modelSpec.args arrive in sys.argv as plain
+    words; nothing they spell is run."""
+    users = tmp_path / "users.json"
+    add_user(users, "alice", "alice-pw")
+    model = tmp_path / "toy"
+    model.mkdir()
+    (model / "train.py").write_text(textwrap.dedent(
+        """
+        import json, os, sys
+        print(json.dumps(sys.argv[1:]), flush=True)
+        path = os.path.join(os.environ["RESULT_DIR"], "val_dict_list.json")
+        json.dump([{"steps": 1, "loss": 1.0}], open(path, "w"))
+        """
+    ))  # fmt: skip
+    words = ["$(touch", "pwned1)", ";", "touch", "pwned2", "|", "`touch", "pwned3`"]
+    body = _request(" ".join(words), jobs=1)
+    with serving(create_app(tmp_path / "server", users)) as port:
+        client = _client(port, "alice", tmp_path)
+        name = await client.submit_request(body, model)
+        await _follow(client, name)
+        log = await client.trial_log(name, 0)
+        await client.close()
+    assert json.loads(log.lines[0]) == words
+    assert not [*tmp_path.rglob("pwned*"), *Path.cwd().glob("pwned*")]

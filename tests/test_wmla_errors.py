@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from wmla_helpers import (
+    BASE,
     FIXTURES,
     ScriptedServer,
     api,
@@ -21,8 +22,9 @@ from wmla_helpers import (
     text_reply,
 )
 
-from hpotui.backends.profiles import load_credential
-from hpotui.backends.wmla.book import RemoteTask
+from hpotui.backends.profiles import Profile, load_credential
+from hpotui.backends.wmla import WmlaBackend
+from hpotui.backends.wmla.book import RemoteTask, TaskBook
 from hpotui.backends.wmla.errors import (
     AuthenticationError,
     MonitoringDetachedError,
@@ -130,6 +132,34 @@ async def test_html_502_twice_then_json(
         "HTTP 502 (text/html) — retrying 1/5", "HTTP 502 (text/html) — retrying 2/5"
     ]
     assert all("s3cret" not in r.getMessage() for r in caplog.records)
+    await backend.close()
+
+
+async def test_429_waits_as_long_as_retry_after_says(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 429 with Retry-After: 7 waits 7 s (not the short backoff), then the
+    answer is read; a Retry-After of an hour is capped at a minute."""
+    slow_down = httpx.Response(429, text="Error 429: slow down",
+                               headers={"retry-after": "7"})  # fmt: skip
+    much_later = httpx.Response(429, text="", headers={"retry-after": "3600"})
+    server = ScriptedServer().on(
+        "GET", api("/hypersearch"), slow_down, much_later,
+        json_reply(fixture("hpo_task_list.json")),
+    )
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    profile = Profile(name="lab", url=BASE, user="alice")
+    backend = WmlaBackend(profile, "s3cret", transport=server.transport(),
+                          book=TaskBook(tmp_path / "t.json"), sleep=record)  # fmt: skip
+    with caplog.at_level(logging.WARNING):
+        tasks = await backend.list_experiments()
+    assert len(tasks) == 5
+    assert waits == [7.0, 60.0]
+    assert "HTTP 429 (text/plain) — retrying 1/5" in caplog.text
     await backend.close()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from wmla_helpers import FIXTURES, fixture
@@ -10,8 +11,10 @@ from wmla_helpers import FIXTURES, fixture
 from hpotui.backends.wmla.execs import announced_size, log_text
 from hpotui.backends.wmla.parse import (
     TaskFacts,
+    offset_text,
     parse_progress,
     parse_submit_response,
+    parse_time,
     task_from_json,
     typed_value,
 )
@@ -109,6 +112,51 @@ def test_hyperband_resource_stays_a_string_unless_declared() -> None:
     assert typed[0].params["epochs"] == 1
 
 
+def test_hyperband_resource_named_in_the_record_is_the_budget_not_a_parameter() -> None:
+    """WML-A lists the budget (``epochs``, dataType str) among each experiment's
+    hyperParams; with the resource name recorded at submit it is read as the
+    trial's budget in ``extra``, a number, as the embedded engine keeps it."""
+    task = fixture("hpo_task_finished_hyperband.json")
+    facts = TaskFacts(param_types={"learning_rate": "double"}, resource="epochs")
+    _, trials = task_from_json(task, facts)
+    for trial, item in zip(trials, task["experiments"], strict=True):
+        assert "epochs" not in trial.params
+        budget = next(e for e in item["hyperParams"] if e["name"] == "epochs")
+        assert trial.extra["epochs"] == int(budget["fixedVal"])
+        lr = next(e for e in item["hyperParams"] if e["name"] == "learning_rate")
+        assert trial.params == {"learning_rate": float(lr["fixedVal"])}
+
+
+@pytest.mark.parametrize(
+    ("hours", "minutes", "seconds", "text"),
+    [(0, 0, 0, "+00:00"), (1, 0, 0, "+01:00"), (-5, -30, 0, "-05:30"),
+     (5, 53, 28, "+05:53:28")],
+)
+def test_offset_text_of_fixed_zones(
+    hours: int, minutes: int, seconds: int, text: str
+) -> None:
+    zone = timezone(timedelta(hours=hours, minutes=minutes, seconds=seconds))
+    assert offset_text(zone) == text
+    assert datetime.fromisoformat("2020-02-18 21:06:43" + text).tzinfo == zone
+
+
+def test_times_of_both_forms_read_the_same_as_the_slow_way() -> None:
+    """The fast path (offset appended to the text) gives the same aware time as
+    parsing and attaching the zone; exec times keep their own ``Z``."""
+    local = datetime.now().astimezone().tzinfo
+    hpo = parse_time("2020-02-18 21:06:43")
+    assert hpo == datetime(2020, 2, 18, 21, 6, 43, tzinfo=local)
+    assert hpo is not None and hpo.utcoffset() == local.utcoffset(None)  # type: ignore[union-attr]
+    assert parse_time("2020-11-26T09:14:03Z") == datetime(
+        2020, 11, 26, 9, 14, 3, tzinfo=UTC
+    )
+    assert parse_time("2020-02-18T21:06") == datetime(
+        2020, 2, 18, 21, 6, tzinfo=local
+    )
+    assert parse_time("2020-13-18 21:06:43") is None
+    assert parse_time("yesterday") is None and parse_time(None) is None
+
+
 def test_list_keeps_unknown_states_and_keeps_polling_them() -> None:
     items = fixture("hpo_task_list.json")
     summaries = [task_from_json(item)[0] for item in items]
@@ -149,7 +197,10 @@ def test_progress_forms(
     ("fixed", "data_type", "declared", "expected"),
     [("773", "int", None, 773), ("0.25", "DOUBLE", None, 0.25),
      ("Adam", "STRING", None, "Adam"), ("3", "str", "int", 3),
-     ("1e3", "Int", None, 1000), ("abc", "double", None, "abc")],
+     ("1e3", "Int", None, 1000), ("1E3", "INT", None, 1000),
+     ("3.0", "int", None, 3), ("abc", "double", None, "abc"),
+     ("abc", "int", None, "abc"), ("9", "number", None, 9),
+     ("2.5", "number", None, 2.5), ("7", None, None, "7")],
 )
 def test_fixed_values_typed_back(
     fixed: str, data_type: str, declared: str | None, expected: object
@@ -171,3 +222,24 @@ def test_announced_size_from_either_header() -> None:
     assert announced_size({"content-length": "12"}) == 12
     assert announced_size({"content-disposition": "attachment; size=345"}) == 345
     assert announced_size({}) is None
+
+
+def test_collection_pause_restores_the_collector_as_it_found_it() -> None:
+    import gc
+
+    from hpotui.backends.wmla.parse import collection_paused
+
+    assert gc.isenabled()
+    with pytest.raises(ValueError), collection_paused():
+        assert not gc.isenabled()
+        json.loads("{not json")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collection_paused():
+            pass
+        assert not gc.isenabled()  # a caller that turned it off keeps it off
+    finally:
+        gc.enable()
+    task_from_json(fixture("hpo_task_running.json"))
+    assert gc.isenabled()

@@ -10,13 +10,17 @@ from __future__ import annotations
 import base64
 import io
 import socket
+import subprocess
+import sys
 import tarfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -112,3 +116,36 @@ def serving(served: Any = None, **ssl_options: Any) -> Iterator[int]:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+@contextmanager
+def serve_command(workspace: Path, users: Path) -> Iterator[tuple[int, str]]:
+    """Run ``hpotui serve`` as its own process on a free loopback port.
+
+    Yields the port and the banner line it printed; the server is ready.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "hpotui", "--workspace", str(workspace),
+               "serve", "--port", str(port), "--users", str(users)]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        banner = process.stdout.readline()  # type: ignore[union-attr]
+        _wait_until_answering(f"http://127.0.0.1:{port}{API}/conf", process)
+        yield port, banner
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _wait_until_answering(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            httpx.get(url)
+            return
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"hpotui serve did not start ({url})") from None
+            time.sleep(0.1)

@@ -54,6 +54,12 @@ class Profile(BaseModel):
     """Skip TLS verification; warned about once per process."""
     poll_interval: float = 30.0
     """The longest wait between two polls of a steady task, in seconds."""
+    unknown_state_notice: float = 1800.0
+    """Seconds a task may stay in a state hpotui does not know (e.g. RECOVERPEND)
+    before the monitor says so; repeated each time that long passes again."""
+    unknown_state_limit: float = 6 * 3600.0
+    """Seconds in one unknown state after which monitoring stops (the task is not
+    marked failed and can be attached again); 0 follows it forever."""
 
 
 def config_dir() -> Path:

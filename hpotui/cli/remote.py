@@ -113,6 +113,14 @@ def _read_secret(prompt: str, from_stdin: bool) -> str:
 @click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False))
 @click.option("--insecure", is_flag=True, help="Skip TLS verification (warned).")
 @click.option("--poll-interval", type=float, help="Longest wait between polls (s).")
+@click.option(
+    "--unknown-state-notice", type=click.FloatRange(min=0),
+    help="Say so after this long (s) in a state hpotui does not know.",
+)
+@click.option(
+    "--unknown-state-limit", type=click.FloatRange(min=0),
+    help="Stop following after this long (s) in such a state; 0 never stops.",
+)
 @click.option("--password-stdin", is_flag=True, help="Read the secret from stdin.")
 def login(
     profile_name: str,
@@ -123,6 +131,8 @@ def login(
     ca_bundle: str | None,
     insecure: bool,
     poll_interval: float | None,
+    unknown_state_notice: float | None,
+    unknown_state_limit: float | None,
     password_stdin: bool,
 ) -> None:
     """Save PROFILE (a remote server) and log on to it."""
@@ -131,6 +141,8 @@ def login(
     given = {
         "url": url, "user": user, "auth": auth, "auth_url": auth_url,
         "ca_bundle": ca_bundle, "poll_interval": poll_interval,
+        "unknown_state_notice": unknown_state_notice,
+        "unknown_state_limit": unknown_state_limit,
     }
     fields.update({k: v for k, v in given.items() if v is not None})
     fields["insecure"] = insecure or (bool(known and known.insecure) and not ca_bundle)

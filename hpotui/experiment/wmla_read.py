@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hpotui.experiment.friendly import (
+    HYPERBAND_NAMES,
     check_algorithm_fits,
     check_resource,
     parse_run_time,
@@ -140,21 +141,8 @@ def _algorithm(ck: Checker, algo: dict[str, Any]) -> AlgorithmSpec | None:
     params = _algo_params(ck, algo.get("algoParams", []))
     if params is None:
         return None
-    options: dict[str, Any] = {}
     seed = params.pop("RandomSeed", None)
-    if "ResourceName" in params or "ResourceValue" in params:
-        resource = {"name": params.pop("ResourceName", None)}
-        resource["max"] = _number(params.pop("ResourceValue", None))
-        checked = check_resource(ck, resource, ("algoDef", "algoParams"))
-        if checked:
-            options["resource"] = checked
-    if "hyperbandEta" in algo:
-        eta = algo["hyperbandEta"]
-        if not is_number(eta) or eta <= 1:
-            ck.error(
-                ("algoDef", "hyperbandEta"), f"must be a number > 1 (got {show(eta)})"
-            )
-        options["eta"] = eta
+    options = _budget_options(ck, name, algo, params)
     options.update(params)  # a plugin's own parameters, as strings
     seed_value = _number(seed) if seed is not None else None
     if seed is not None and not isinstance(seed_value, int):
@@ -163,6 +151,67 @@ def _algorithm(ck: Checker, algo: dict[str, Any]) -> AlgorithmSpec | None:
         )
         return None
     return AlgorithmSpec(name=name, seed=seed_value, options=options)
+
+
+_BUDGET_KEYS = ("ResourceName", "ResourceValue")
+# Built-ins that have no budget; plugins may read any algoParams, so they keep them.
+_SINGLE_FIDELITY = {"random", "tpe", "bayesian", "grid", "experimentgridsearch"}
+
+
+def _budget_options(
+    ck: Checker, name: str, algo: dict[str, Any], params: dict[str, Any]
+) -> dict[str, Any]:
+    """``hyperbandEta`` and algoParams ResourceName/ResourceValue as options.
+
+    Hyperband, ASHA and BOHB need both budget parameters; the built-ins without a
+    budget are warned that these settings do nothing (WML-A's own grid example
+    sends ``hyperbandEta``), and they are left out.
+    """
+    path: PathT = ("algoDef", "algoParams")
+    if name.lower() in _SINGLE_FIDELITY:
+        given = [key for key in _BUDGET_KEYS if params.pop(key, None) is not None]
+        if "hyperbandEta" in algo:
+            given.append("hyperbandEta")
+        if given:
+            ck.warn(path, f"{', '.join(given)} used only by Hyperband, ASHA and "
+                          f"BOHB; ignored for {name}")  # fmt: skip
+        return {}
+    options: dict[str, Any] = {}
+    if name.lower() in HYPERBAND_NAMES or any(k in params for k in _BUDGET_KEYS):
+        resource = _resource(ck, name, params.pop("ResourceName", None),
+                             params.pop("ResourceValue", None))  # fmt: skip
+        if resource:
+            options["resource"] = resource
+    if "hyperbandEta" in algo:
+        eta = algo["hyperbandEta"]
+        if not is_number(eta) or eta <= 1:
+            ck.error(
+                ("algoDef", "hyperbandEta"), f"must be a number > 1 (got {show(eta)})"
+            )
+        options["eta"] = eta
+    return options
+
+
+def _given(value: Any) -> str:
+    return "missing" if value is None else f"got {show(value)}"
+
+
+def _resource(
+    ck: Checker, algorithm: str, name: Any, value: Any
+) -> dict[str, Any] | None:
+    path: PathT = ("algoDef", "algoParams")
+    if not isinstance(name, str) or not name:
+        ck.error(path, f"{algorithm} needs ResourceName, the config.json key of the "
+                       f"budget, e.g. {{name: ResourceName, value: epochs}} "
+                       f"({_given(name)})")  # fmt: skip
+        return None
+    maximum = _number(value)
+    if not is_number(maximum) or maximum <= 0:
+        ck.error(path, f"{algorithm} needs ResourceValue, the largest budget as a "
+                       "positive number, e.g. {name: ResourceValue, value: '81'} "
+                       f"({_given(value)})")  # fmt: skip
+        return None
+    return check_resource(ck, {"name": name, "max": maximum}, path)
 
 
 def _algo_params(ck: Checker, value: Any) -> dict[str, Any] | None:

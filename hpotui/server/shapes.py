@@ -65,21 +65,33 @@ def _data_type(value: Any, declared: str | None) -> str:
     return "int" if isinstance(value, int) else "double"
 
 
+def _param_json(name: str, value: Any, data_type: str) -> dict[str, Any]:
+    return {
+        "name": name, "dataType": data_type, "userDefined": False,
+        "fixedVal": str(value),
+    }  # fmt: skip
+
+
 def experiment_json(
-    task: str, trial: TrialRecord, types: dict[str, str]
+    task: str,
+    trial: TrialRecord,
+    types: dict[str, str],
+    resource: str | None = None,
 ) -> dict[str, Any]:
-    """One element of ``experiments``, keys in the order WML-A sends them."""
+    """One element of ``experiments``, keys in the order WML-A sends them.
+
+    With Hyperband (or ASHA, BOHB) the trial's budget follows its parameters as
+    one more entry of ``dataType`` ``str``, as WML-A lists ``ResourceName``.
+    """
+    params = [
+        _param_json(name, value, _data_type(value, types.get(name)))
+        for name, value in trial.params.items()
+    ]
+    if resource is not None and resource in trial.extra:
+        params.append(_param_json(resource, trial.extra[resource], "str"))
     entry: dict[str, Any] = {
         "id": trial.id,
-        "hyperParams": [
-            {
-                "name": name,
-                "dataType": _data_type(value, types.get(name)),
-                "userDefined": False,
-                "fixedVal": str(value),
-            }
-            for name, value in trial.params.items()
-        ],
+        "hyperParams": params,
         "state": _TRIAL_WORDS.get(trial.state, trial.state.value),
     }
     if trial.state in (TrialState.FAILED, TrialState.INTERRUPTED):
@@ -95,6 +107,14 @@ def experiment_json(
     return {k: v for k, v in entry.items() if v is not None}
 
 
+def resource_name(experiment: Experiment | None) -> str | None:
+    """The config.json key of a multi-fidelity algorithm's budget, if it has one."""
+    if experiment is None:
+        return None
+    resource = experiment.algorithm.options.get("resource")
+    return resource.get("name") if isinstance(resource, dict) else None
+
+
 def task_json(
     summary: ExperimentSummary,
     trials: list[TrialRecord],
@@ -103,7 +123,8 @@ def task_json(
 ) -> dict[str, Any]:
     """A task object as GET /hypersearch/{hpoName} returns it."""
     types = {hp.name: hp.type for hp in experiment.hyperparams} if experiment else {}
-    items = [experiment_json(summary.name, t, types) for t in trials]
+    resource = resource_name(experiment)
+    items = [experiment_json(summary.name, t, types, resource) for t in trials]
     total = "-" if summary.max_jobs < 0 else str(summary.max_jobs)
     body: dict[str, Any] = {
         "hpoName": summary.name,

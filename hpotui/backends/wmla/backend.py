@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -23,19 +24,24 @@ from hpotui.backends.wmla.book import RemoteTask, TaskBook
 from hpotui.backends.wmla.errors import (
     AuthenticationError,
     MonitoringDetachedError,
+    MonitoringGaveUpError,
     RemoteError,
     RemoteRefusedError,
 )
 from hpotui.backends.wmla.execs import ExecFiles
 from hpotui.backends.wmla.http import WmlaHttp, insecure_warning
-from hpotui.backends.wmla.monitor import PollPacer, TaskDiff
+from hpotui.backends.wmla.monitor import (
+    PollPacer,
+    TaskDiff,
+    UnknownStateWatch,
+)
 from hpotui.backends.wmla.parse import (
     TaskFacts,
     parse_submit_response,
     task_from_json,
 )
 from hpotui.backends.wmla.upload import MultipartUpload, check_request
-from hpotui.engine.events import Event
+from hpotui.engine.events import Event, ExperimentStateChanged
 from hpotui.experiment.model import Experiment
 from hpotui.records import ExperimentSummary
 from hpotui.states import TrialState
@@ -43,9 +49,21 @@ from hpotui.states import TrialState
 logger = logging.getLogger(__name__)
 
 
-
 def _task_path(name: str) -> str:
     return f"/hypersearch/{quote(name, safe='')}"
+
+
+def _record_of(body: dict[str, Any], profile: str) -> RemoteTask:
+    """What a raw request body tells of its task, for the local record."""
+    algo = body.get("algoDef", {})
+    params = {p.get("name"): p.get("value") for p in algo.get("algoParams") or ()
+              if isinstance(p, dict)}
+    resource = params.get("ResourceName")
+    return RemoteTask(
+        "", profile, "", algo.get("algorithm", ""), algo.get("objectiveMetric", ""),
+        algo.get("objective", ""), algo.get("maxJobNum"),
+        resource=resource if isinstance(resource, str) else None,
+    )  # fmt: skip
 
 
 class WmlaBackend(ExecFiles, Backend):
@@ -59,6 +77,7 @@ class WmlaBackend(ExecFiles, Backend):
         book: The local record of submitted tasks.
         fastest_poll: The shortest wait between two polls, in seconds.
         sleep: The wait function between polls and retries.
+        clock: Seconds from a monotonic clock (tests pass a fake one).
         **http_options: ``retries``, ``backoff``, ``timeout`` for :class:`WmlaHttp`.
     """
 
@@ -71,6 +90,7 @@ class WmlaBackend(ExecFiles, Backend):
         book: TaskBook | None = None,
         fastest_poll: float = 2.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
         **http_options: Any,
     ) -> None:
         self.profile = profile
@@ -83,6 +103,7 @@ class WmlaBackend(ExecFiles, Backend):
         self.book = book or TaskBook()
         self.fastest_poll = fastest_poll
         self._sleep = sleep
+        self._clock = clock
 
     async def close(self) -> None:
         await self.http.close()
@@ -101,8 +122,9 @@ class WmlaBackend(ExecFiles, Backend):
     async def list_experiments(self) -> list[ExperimentSummary]:
         body = await self.http.json("GET", "/hypersearch")
         items = body if isinstance(body, list) else []
+        facts = {task.name: task.facts() for task in self.book.all(self.profile.name)}
         return [
-            task_from_json(item, self._facts(str(item.get("hpoName", ""))))[0]
+            task_from_json(item, facts.get(str(item.get("hpoName")), TaskFacts()))[0]
             for item in items
             if isinstance(item, dict)
         ]
@@ -132,6 +154,7 @@ class WmlaBackend(ExecFiles, Backend):
             goal=experiment.objective.goal,
             max_jobs=experiment.limits.max_jobs,
             param_types={hp.name: hp.type for hp in experiment.hyperparams},
+            resource=(experiment.algorithm.options.get("resource") or {}).get("name"),
         )
         source = str(experiment.source or experiment.name)
         return await self.submit_request(body, experiment.model.dir, source, record)
@@ -163,13 +186,9 @@ class WmlaBackend(ExecFiles, Backend):
             name = parse_submit_response(answer)
         except ValueError as err:
             raise RemoteError(f"The server accepted the task but {err}.") from err
-        algo = body.get("algoDef", {})
-        record = record or RemoteTask(
-            name, self.profile.name, name, algo.get("algorithm", ""),
-            algo.get("objectiveMetric", ""), algo.get("objective", ""),
-            algo.get("maxJobNum"),
-        )
+        record = record or _record_of(body, self.profile.name)
         record.name = name
+        record.experiment = record.experiment or name
         self.book.put(record)
         logger.info("submitted %s to %s as %s", source, self.profile.name, name)
         return name
@@ -190,27 +209,48 @@ class WmlaBackend(ExecFiles, Backend):
     async def events(self, name: str) -> AsyncIterator[Event]:
         """Poll the task until it reaches a known end state, yielding what changed.
 
+        A state hpotui does not know (RECOVERPEND, ...) is shown as the server
+        words it and polled on; after the profile's ``unknown_state_notice`` a
+        message says how long it has lasted, and after ``unknown_state_limit``
+        monitoring stops without marking the task failed.
+
         Raises:
             MonitoringDetachedError: The session expired and logging on again
                 failed; the task and its local record are left as they are.
+            MonitoringGaveUpError: The task stayed in one unknown state past the
+                limit; the task and its local record are left as they are.
         """
-        # TODO: give up after a settable time in a state hpotui does not know
-        # (RECOVERPEND can last hours); waits for a setting in the profile.
         diff = TaskDiff(name)
         pacer = PollPacer(self.fastest_poll, self.profile.poll_interval)
+        watch = UnknownStateWatch(
+            self.profile.unknown_state_notice, self.profile.unknown_state_limit
+        )
         while True:
-            try:
-                detail = await self.get_experiment(name)
-            except AuthenticationError as err:
-                raise MonitoringDetachedError(name, self.profile.name) from err
-            changes = diff.update(detail.summary, detail.trials)
+            detail = await self._poll(name)
+            summary = detail.summary
+            changes = diff.update(summary, detail.trials)
             for event in changes:
                 yield event
-            self.book.set_state(self.profile.name, name, detail.summary.state.value)
-            if detail.summary.state.is_final and detail.summary.remote_state is None:
+            self.book.set_state(self.profile.name, name, summary.state.value)
+            if summary.state.is_final and summary.remote_state is None:
                 return
+            now = self._clock()
+            notice = watch.observe(summary.remote_state, now)
+            if watch.gave_up(now):
+                raise MonitoringGaveUpError(
+                    name, self.profile.name, str(watch.state), watch.elapsed(now)
+                )
+            if notice is not None:
+                logger.warning("%s: %s", name, notice)
+                yield ExperimentStateChanged(name, summary.state, notice)
             waiting = any(t.state is TrialState.QUEUED for t in detail.trials)
             await self._sleep(pacer.next_wait(bool(changes), waiting))
+
+    async def _poll(self, name: str) -> ExperimentDetail:
+        try:
+            return await self.get_experiment(name)
+        except AuthenticationError as err:
+            raise MonitoringDetachedError(name, self.profile.name) from err
 
     async def list_algorithms(self) -> list[AlgorithmInfo]:
         body = await self.http.json("GET", "/hypersearch/algorithm")

@@ -99,3 +99,21 @@ class MonitoringDetachedError(AuthenticationError):
             f"`hpotui --profile {profile} attach {name}`."
         )
         self.name = name
+
+
+class MonitoringGaveUpError(RemoteError):
+    """Monitoring stopped after a long time in a state hpotui does not know."""
+
+    def __init__(self, name: str, profile: str, state: str, elapsed: str) -> None:
+        super().__init__(
+            f"Stopped following {name}: the server has reported {state} for "
+            f"{elapsed}, a state hpotui does not know. The task is not marked "
+            f"failed and its local record is kept. Check it on the cluster or with "
+            f"`hpotui --profile {profile} show {name}`, and follow it again with "
+            f"`hpotui --profile {profile} attach {name}`. The limit is the "
+            f"profile's unknown_state_limit (`hpotui login {profile} "
+            "--unknown-state-limit SECONDS`, 0 for none).",
+            title="Monitoring stopped",
+        )
+        self.name = name
+        self.state = state

@@ -28,6 +28,7 @@ from hpotui.backends.wmla.errors import (
     TlsVerificationError,
     body_excerpt,
 )
+from hpotui.backends.wmla.parse import collection_paused
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,8 @@ class WmlaHttp:
         if not text.strip():
             return None
         try:
-            return json.loads(text)
+            with collection_paused():
+                return json.loads(text)
         except ValueError as err:
             raise NotJsonError(
                 self.url(path), self.base_url, self.profile.name, body_excerpt(text)

@@ -89,3 +89,64 @@ class PollPacer:
         else:
             self.current = min(self.current * self.growth, self.slowest)
         return self.current
+
+
+def _span(seconds: float) -> str:
+    """``2 h 05 min`` or ``12 min`` or ``40 s``, for messages."""
+    whole = int(seconds)
+    if whole >= 3600:
+        return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+    return f"{whole // 60} min" if whole >= 60 else f"{whole} s"
+
+
+class UnknownStateWatch:
+    """How long a task has stayed in a state hpotui does not know, and what to say.
+
+    WML-A has states it never documented (RECOVERPEND after a service restart,
+    maybe others); the task may still end well, so such a state is never taken as
+    a failure. Instead the watch says so after ``notice`` seconds (and again each
+    further ``notice``), and after ``limit`` seconds monitoring gives up, leaving
+    the task and its record as they are.
+
+    Args:
+        notice: Seconds in one unknown state before the first message.
+        limit: Seconds in one unknown state before monitoring stops; 0 never stops.
+    """
+
+    def __init__(self, notice: float, limit: float) -> None:
+        self.notice = notice
+        self.limit = limit
+        self._state: str | None = None
+        self._since = 0.0
+        self._told = 0
+
+    def observe(self, remote_state: str | None, now: float) -> str | None:
+        """A message when the time in ``remote_state`` passes another notice mark."""
+        if remote_state != self._state:
+            self._state, self._since, self._told = remote_state, now, 0
+            return None
+        if remote_state is None or self.notice <= 0:
+            return None
+        marks = int((now - self._since) // self.notice)
+        if marks <= self._told:
+            return None
+        self._told = marks
+        return (
+            f"the server has reported {remote_state} for {self.elapsed(now)}, a "
+            "state hpotui does not know; the task is not taken as failed and "
+            "polling goes on"
+        )
+
+    def elapsed(self, now: float) -> str:
+        return _span(now - self._since)
+
+    def gave_up(self, now: float) -> bool:
+        """Whether the task has been in one unknown state past the limit."""
+        return (
+            self._state is not None and self.limit > 0
+            and now - self._since >= self.limit
+        )  # fmt: skip
+
+    @property
+    def state(self) -> str | None:
+        return self._state
