@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from pathlib import Path
 
 from engine_support import experiment
 
 from hpotui.engine import events as ev
+from hpotui.engine.executor import TrialSpec
+from hpotui.engine.local_executor import LocalExecutor, LocalTrialHandle
 from hpotui.engine.session import record_experiment, run_session
 from hpotui.plugin_host.installed import PluginRegistry
 from hpotui.states import ExperimentState, TrialState
@@ -54,6 +58,51 @@ async def test_two_by_two_space_is_exhausted_after_four_trials(tmp_path: Path) -
         ExperimentState.FINISHED,
         "search space exhausted after 4 configurations",
     )
+
+
+class _SlowStart(LocalExecutor):
+    """Starts trials after a pause, as a slow disk or a busy machine would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.starting = asyncio.Event()
+
+    async def start(self, spec: TrialSpec) -> LocalTrialHandle:
+        self.starting.set()
+        await asyncio.sleep(0.5)
+        return await super().start(spec)
+
+
+async def test_a_trial_stopped_while_it_starts_ends_stopped(tmp_path: Path) -> None:
+    exp = experiment(
+        tmp_path,
+        "time.sleep(60)\nreport([{'loss': 1.0}])",
+        hyperparams={"x": {"values": [1]}},
+    )
+    store = open_store(tmp_path / "ws")
+    executor = _SlowStart()
+    schedulers = []
+    run = asyncio.ensure_future(
+        run_session(
+            store,
+            record_experiment(store, exp),
+            executor=executor,
+            scheduler_ready=[schedulers.append],
+            poll_seconds=0.05,
+        )
+    )
+    await asyncio.wait_for(executor.starting.wait(), 30)
+    asked = time.monotonic()
+    schedulers[0].stop_trial(0)
+    result = await asyncio.wait_for(run, 30)
+
+    assert time.monotonic() - asked < 20
+    assert (result.state, result.reason) == (
+        ExperimentState.FAILED,
+        "no successful trials",
+    )
+    [trial] = store.trials("exp")
+    assert (trial.state, trial.reason) == (TrialState.STOPPED, "stopped by user")
 
 
 async def test_maximize_picks_the_largest_value_everywhere(tmp_path: Path) -> None:

@@ -75,9 +75,7 @@ class SchedulerControls:
 
     def stop_trial(self, trial_id: int, reason: str = "stopped by user") -> None:
         """Terminate one running trial (STOPPED), or drop a queued one."""
-        active = self.launcher.active.get(trial_id)
-        if active is not None:
-            active.terminate(TrialState.STOPPED, reason)
+        if self.launcher.terminate(trial_id, TrialState.STOPPED, reason):
             return
         for queued in list(self.ledger.queued):
             if queued.id == trial_id:

@@ -79,6 +79,7 @@ class TrialLauncher:
         self.executor = executor
         self.emit = emit
         self.active: dict[int, ActiveTrial] = {}
+        self._starting: dict[int, tuple[TrialState, str] | None] = {}
 
     def config_of(self, suggestion: Suggestion) -> dict[str, Any]:
         """What the trial's config.json holds."""
@@ -111,9 +112,11 @@ class TrialLauncher:
                 name, trial_id, suggestion.params, suggestion.extra, suggestion.meta
             )
         )
+        self._starting[trial_id] = None
         try:
             handle = await self.executor.start(spec)
         except (HpotuiError, OSError) as err:
+            self._starting.pop(trial_id, None)
             failed: asyncio.Future[TrialOutcome] = asyncio.Future()
             failed.set_result(TrialOutcome(TrialState.FAILED, [], _start_error(err)))
             active = ActiveTrial(trial_id, suggestion, None, failed)
@@ -123,8 +126,27 @@ class TrialLauncher:
         if isinstance(pid, int):
             self.store.set_trial_pid(name, trial_id, pid)
         ended = asyncio.ensure_future(handle.wait())
-        self.active[trial_id] = ActiveTrial(trial_id, suggestion, handle, ended)
+        active = ActiveTrial(trial_id, suggestion, handle, ended)
+        self.active[trial_id] = active
+        asked = self._starting.pop(trial_id, None)
+        if asked is not None:
+            active.terminate(*asked)
         return None
+
+    def terminate(self, trial_id: int, state: TrialState, reason: str) -> bool:
+        """End a running trial, or one still starting as soon as it has started.
+
+        Returns:
+            False when the trial is neither running nor starting.
+        """
+        active = self.active.get(trial_id)
+        if active is not None:
+            active.terminate(state, reason)
+            return True
+        if trial_id in self._starting:
+            self._starting[trial_id] = self._starting[trial_id] or (state, reason)
+            return True
+        return False
 
     async def poll(self, active: ActiveTrial) -> bool:
         """Read a running trial's new records and log lines; True if records came."""
