@@ -101,7 +101,10 @@ async def test_submit_watch_stop_reopen_resume(tmp_path: Path) -> None:
             t for t in monitor.model.trials.values() if t.state == TrialState.FINISHED
         ]
         assert finished and all(t.value is not None for t in finished)
-        assert table.row_count == len(monitor.model.trials)
+        # Refreshes are coalesced: the table catches up with the model at its next tick.
+        await _until(
+            pilot, lambda: table.row_count == len(monitor.model.trials), timeout=5
+        )
 
         await pilot.press("s")
         assert isinstance(app.screen, ConfirmDialog)
@@ -137,5 +140,9 @@ async def test_submit_watch_stop_reopen_resume(tmp_path: Path) -> None:
         await pilot.press("s")
         await pilot.click("#yes")
         await _until(pilot, lambda: reopened.model.state.is_final)
-        rows = reopened.query_one(TrialTable).row_count
-        assert rows == len(reopened.model.trials)
+        reopened_table = reopened.query_one(TrialTable)
+        await _until(
+            pilot,
+            lambda: reopened_table.row_count == len(reopened.model.trials),
+            timeout=5,
+        )
