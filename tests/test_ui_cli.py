@@ -133,7 +133,9 @@ def test_sigterm_saves_the_running_experiment_first(tmp_path: Path) -> None:
     sample.write_text((SAMPLES / "digits_random.yaml").read_text())
     workspace = tmp_path / "ws"
     code, _ = _in_terminal(
-        ["--workspace", str(workspace), "run", str(sample)], signal_after=5.0
+        ["--workspace", str(workspace), "run", str(sample)],
+        signal_after=2.0,
+        once_shown="RUNNING",
     )
     assert code == 128 + signal.SIGTERM
 
