@@ -22,6 +22,7 @@ from rich.progress import (
 from hpotui.cli.common import format_params, format_value, one_line
 from hpotui.engine import events as ev
 from hpotui.experiment.model import Experiment
+from hpotui.records import ExperimentSummary
 from hpotui.states import TrialState
 
 
@@ -30,7 +31,6 @@ class RunPrinter:
 
     Args:
         experiment: The experiment being run.
-        done_before: Trials that ended in earlier sessions (for a resume).
         plain: Plain lines instead of the live bar.
         stream: Where plain lines go (stdout by default).
     """
@@ -39,7 +39,6 @@ class RunPrinter:
         self,
         experiment: Experiment,
         *,
-        done_before: int = 0,
         plain: bool,
         stream: IO[str] | None = None,
     ) -> None:
@@ -47,12 +46,20 @@ class RunPrinter:
         self.objective = experiment.objective
         self.plain = plain
         self.stream = stream
-        self.done = done_before
+        self.done = 0
         self.best: tuple[int, float] | None = None
         self._progress: Progress | None = None
         self._task: Any = None
         if not plain:
             self._start_bar(_expected_total(experiment))
+
+    def carry_on(self, summary: ExperimentSummary) -> None:
+        """Count what earlier sessions finished, for a resumed run."""
+        self.done = summary.completed
+        if summary.best_trial is not None and summary.best_value is not None:
+            self.best = (summary.best_trial, summary.best_value)
+        if self._progress is not None:
+            self._progress.update(self._task, completed=self.done)
 
     def handle(self, event: ev.Event) -> None:
         """Show what the event means to someone watching the run."""

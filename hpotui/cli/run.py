@@ -212,13 +212,14 @@ async def _follow(
         else:
             assert name is not None
             await backend.resume(name)
-        before = (await backend.get_experiment(name)).summary.completed
+        summary = (await backend.get_experiment(name)).summary
         stream = backend.events(name, replay=False)
         _trap_signals(backend)
         printer = None
         if not as_json:
             definition = backend.store.definition(name)
-            printer = RunPrinter(definition, done_before=before, plain=plain_output())
+            printer = RunPrinter(definition, plain=plain_output())
+            printer.carry_on(summary)
         consumer = asyncio.ensure_future(_consume(stream, printer, events_out))
         result = await backend.wait(name)
         await consumer
