@@ -7,12 +7,14 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from engine_support import experiment
 
 from hpotui.engine import events as ev
 from hpotui.engine.executor import TrialSpec
 from hpotui.engine.local_executor import LocalExecutor, LocalTrialHandle
 from hpotui.engine.session import record_experiment, run_session
+from hpotui.errors import ExperimentFileError
 from hpotui.plugin_host.installed import PluginRegistry
 from hpotui.states import ExperimentState, TrialState
 from hpotui.store import Store, open_store
@@ -324,3 +326,24 @@ async def test_a_plugin_that_raises_fails_the_experiment_with_its_error(
     trials = store.trials("exp")
     assert [t.state for t in trials] == [TrialState.FINISHED]
     assert store.state("exp") == (ExperimentState.FAILED, result.reason)
+
+
+def test_a_changed_file_names_what_differs_from_the_stored_run(
+    tmp_path: Path,
+) -> None:
+    store = open_store(tmp_path / "ws")
+    record_experiment(store, experiment(tmp_path, "pass"))
+    more = experiment(tmp_path, "pass", limits={"max_jobs": 99})
+    assert record_experiment(store, more).limits.max_jobs == 99
+
+    changed = experiment(
+        tmp_path,
+        "pass",
+        algorithm={"name": "Random"},
+        hyperparams={"x": {"values": [1, 2, 3]}},
+    )
+    with pytest.raises(ExperimentFileError) as raised:
+        record_experiment(store, changed)
+    message = str(raised.value)
+    assert "exists with a different algorithm.name, hyperparams.x;" in message
+    assert "`hpotui delete exp`" in message

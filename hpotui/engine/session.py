@@ -44,12 +44,13 @@ def record_experiment(store: Store, experiment: Experiment) -> Experiment:
         store.create_experiment(experiment)
         return experiment
     stored = store.definition(experiment.name)
-    if _comparable(stored) != _comparable(experiment):
+    changed = _changed_fields(_comparable(stored), _comparable(experiment))
+    if changed:
         raise ExperimentFileError(
-            f"experiment {experiment.name!r} exists with a different definition; "
-            "only its limits and executor may change when it continues. Give the "
-            "file another name: or remove the old one with "
-            f"`hpotui delete {experiment.name}`"
+            f"experiment {experiment.name!r} exists with a different "
+            f"{', '.join(changed)}; only its limits and executor may change when "
+            "it continues. Give the file another `name:`, or remove the old "
+            f"experiment with `hpotui delete {experiment.name}`"
         )
     # where trials run is no part of the search: a stored experiment may move
     updated = stored.model_copy(
@@ -155,6 +156,32 @@ def _unrequeued_interruptions(store: Store, name: str) -> list[TrialRecord]:
     return [
         t for t in trials if t.state is TrialState.INTERRUPTED and t.id not in rerun
     ]
+
+
+def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Dotted names of what differs, one level into each section."""
+    changed = []
+    for key in sorted(old.keys() | new.keys()):
+        before, after = _by_name(old.get(key)), _by_name(new.get(key))
+        if before == after:
+            continue
+        if isinstance(before, dict) and isinstance(after, dict):
+            inner = before.keys() | after.keys()
+            changed += [
+                f"{key}.{k}" for k in sorted(inner) if before.get(k) != after.get(k)
+            ]
+        else:
+            changed.append(key)
+    return changed
+
+
+def _by_name(section: Any) -> Any:
+    """A list of named entries (the hyperparameters) as a mapping by name."""
+    if isinstance(section, list) and all(
+        isinstance(item, dict) and "name" in item for item in section
+    ):
+        return {item["name"]: item for item in section}
+    return section
 
 
 def _comparable(experiment: Experiment) -> dict[str, Any]:
