@@ -166,3 +166,25 @@ def _first_column(text: str) -> list[str]:
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("id "))
     return [line.split()[0] for line in lines[start + 1 :]]
+
+
+def test_unwritable_output_paths_are_named_without_a_traceback(
+    ended_run: Path, tmp_path: Path
+) -> None:
+    nowhere = tmp_path / "missing" / "folder"
+    best = hpotui(
+        "best", "exp", "--config-out", str(nowhere / "b.json"), workspace=ended_run
+    )
+    run = hpotui(
+        "run",
+        str(_maximize(tmp_path)),
+        "--no-ui",
+        "--events",
+        str(nowhere / "ev.jsonl"),
+        workspace=tmp_path / "ws",
+    )
+    for done, option in [(best, "--config-out"), (run, "--events")]:
+        assert done.returncode == 2
+        assert str(nowhere) in done.stderr and option in done.stderr
+        assert "No such file or directory" in done.stderr
+        assert "Traceback" not in done.stderr

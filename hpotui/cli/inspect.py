@@ -139,7 +139,12 @@ def best(
         click.echo(f"config: {trial.config_path}")
         if config_out:
             config = {**trial.params, **trial.extra}
-            Path(config_out).write_text(json.dumps(config, indent=2) + "\n")
+            try:
+                Path(config_out).write_text(json.dumps(config, indent=2) + "\n")
+            except OSError as err:
+                raise click.FileError(
+                    config_out, f"{err.strerror}; give --config-out a writable path"
+                ) from err
             click.echo(f"wrote {config_out}")
 
     with_backend(ctx, verb_workspace, work)

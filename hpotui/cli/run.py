@@ -189,9 +189,16 @@ def _headless(
     with ExitStack() as stack:
         events_out = None
         if events_path:
-            events_out = stack.enter_context(
-                open(events_path, "a", encoding="utf-8", buffering=1)
-            )
+            try:
+                # closed by the stack, with the run
+                events_file = open(  # noqa: SIM115
+                    events_path, "a", encoding="utf-8", buffering=1
+                )
+            except OSError as err:
+                raise click.FileError(
+                    events_path, f"{err.strerror}; give --events a writable path"
+                ) from err
+            events_out = stack.enter_context(events_file)
         return asyncio.run(
             _follow(workspace, experiment, name, as_json, events_out, changes)
         )
