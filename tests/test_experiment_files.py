@@ -207,6 +207,16 @@ def test_explicit_rows_are_checked_against_declared_hyperparams(tmp_path: Path) 
     assert isinstance(fixed.experiment.experiments[0]["units"], int)
 
 
+def test_explicit_rows_take_the_type_of_a_declared_int_list(tmp_path: Path) -> None:
+    text = EXPLICIT + (
+        "hyperparams:\n  x: {values: [1, 2.0], type: int}\n"
+        "experiments:\n  - {x: 1}\n  - {x: 2.0}\n"
+    )
+    rows = check(tmp_path, text).experiment.experiments
+    assert rows == ({"x": 1}, {"x": 2})
+    assert [type(row["x"]) for row in rows] == [int, int]
+
+
 def test_explicit_list_needs_its_algorithm(tmp_path: Path) -> None:
     assert check(tmp_path, EXPLICIT).errors == [
         "t.yaml experiments: ExperimentGridSearch needs the list of configurations to run"  # noqa: E501

@@ -8,6 +8,7 @@ from typing import Any
 from hpotui.experiment.model import HyperParam
 from hpotui.experiment.validate import Checker, PathT, show
 from hpotui.space import SearchSpace
+from hpotui.space.params import ChoiceParam
 
 EXPLICIT = "experimentgridsearch"
 
@@ -79,8 +80,13 @@ def _typed(space: SearchSpace, name: str, value: Any) -> Any:
         param = space[name]
     except KeyError:
         return value
-    is_int = getattr(param, "type", None) == "int"
-    if is_int and isinstance(value, float) and value.is_integer():
+    if isinstance(param, ChoiceParam):
+        # the listed value, so a row's 2.0 reaches config.json as the int 2
+        try:
+            return param.choices[param.index_of(value)]
+        except ValueError:
+            return value  # reported by problems_with
+    if param.type == "int" and isinstance(value, float) and value.is_integer():
         return int(value)
     return value
 
