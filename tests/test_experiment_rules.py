@@ -86,6 +86,31 @@ def test_min_above_max(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            "  lr: {range: [0.0, .nan]}\n",
+            "t.yaml:7 hyperparams.lr: range bounds must be finite numbers (got NaN)",
+        ),
+        (
+            "  lr: {range: [0, .inf], type: int}\n",
+            "t.yaml:7 hyperparams.lr: range bounds must be finite numbers "
+            "(got Infinity)",
+        ),
+        (
+            "  lr: {values: [0.1, .nan]}\n",
+            "t.yaml:7 hyperparams.lr.values[1]: NaN is not a finite number; JSON "
+            "cannot carry it",
+        ),
+    ],
+)
+def test_bounds_and_values_must_be_finite(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    assert only_error(check(tmp_path, line)) == message
+
+
 def test_equal_bounds_pin_the_parameter_with_its_json_type(tmp_path: Path) -> None:
     report = check(
         tmp_path,

@@ -9,6 +9,7 @@ unquoted ``yes``/``no`` is refused because YAML 1.1 tools read it as a boolean.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -54,6 +55,12 @@ def check_range(
     bad = [b for b in (low, high) if not is_number(b)]
     if bad:
         ck.error(path, f"range bounds must be numbers (got {show(bad[0])})", at)
+        return None
+    endless = [b for b in (low, high) if not math.isfinite(b)]
+    if endless:
+        ck.error(
+            path, f"range bounds must be finite numbers (got {show(endless[0])})", at
+        )
         return None
     if declared == "str":
         ck.error(path, "type str needs values, not a range; list the strings", at)
@@ -184,6 +191,9 @@ _INVALID = object()
 def _check_item(ck: Checker, path: PathT, value: Any, declared: str | None) -> Any:
     if isinstance(value, dict | list):
         ck.error(path, "a value must be a number, a string, true, false or null")
+        return _INVALID
+    if isinstance(value, float) and not math.isfinite(value):
+        ck.error(path, f"{show(value)} is not a finite number; JSON cannot carry it")
         return _INVALID
     if (
         path in ck.bare
