@@ -163,3 +163,28 @@ def test_a_trial_left_by_a_dead_engine_can_be_ended(tmp_path: Path) -> None:
     assert not any(gone(pid) for pid in pids)
     assert end_stale_trial(pids[0], run.paths.workdir, grace=0.3)
     assert wait_gone(pids) == []
+
+
+ORPHANING = """
+import subprocess
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+write_metrics([{"loss": 0.5}])
+(RESULT / "pids.tmp").write_text(json.dumps([os.getpid(), child.pid]))
+(RESULT / "pids.tmp").replace(RESULT / "pids.json")
+"""
+
+
+def test_what_an_ended_trial_left_in_its_group_is_ended_too(tmp_path: Path) -> None:
+    run = launch(make_spec(tmp_path, make_model(tmp_path, ORPHANING)))
+    pids_file = run.paths.result_dir / "pids.json"
+    deadline = time.monotonic() + 10
+    while not pids_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    command, child = json.loads(pids_file.read_text())
+    assert wait_gone([command]) == []  # the command has ended, its child runs on
+    assert not gone(child)
+
+    assert not end_stale_trial(command, tmp_path / "elsewhere")
+    assert not gone(child)
+    assert end_stale_trial(command, run.paths.workdir, grace=0.3)
+    assert wait_gone([child]) == []

@@ -241,13 +241,17 @@ def end_stale_trial(pid: int, workdir: Path, grace: float = GRACE_SECONDS) -> bo
     Returns:
         Whether such a process was found and ended.
     """
+    folder = Path(workdir).resolve()
     try:
         process = psutil.Process(pid)
-        if Path(process.cwd()) != Path(workdir).resolve():
+        if Path(process.cwd()) != folder:
             return False
         family = [process, *process.children(recursive=True)]
     except psutil.Error:
-        return False
+        # The command itself has ended; what it started may live on in its group.
+        family = _group_members_in(pid, folder)
+        if not family:
+            return False
     for signum in (signal.SIGTERM, signal.SIGKILL):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signum)
@@ -258,3 +262,18 @@ def end_stale_trial(pid: int, workdir: Path, grace: float = GRACE_SECONDS) -> bo
         if not alive:
             break
     return True
+
+
+def _group_members_in(pgid: int, folder: Path) -> list[psutil.Process]:
+    """Live processes of group ``pgid`` that run inside ``folder`` (the trial's)."""
+    members = []
+    for process in psutil.process_iter():
+        try:
+            if os.getpgid(process.pid) != pgid:
+                continue
+            cwd = Path(process.cwd())
+        except (OSError, psutil.Error):
+            continue
+        if cwd == folder or folder in cwd.parents:
+            members.append(process)
+    return members
