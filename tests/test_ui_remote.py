@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import trustme
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, OptionList
+from textual.widgets import DataTable, Input, OptionList, Select
 from uihelpers import replay_app, settle
 from wmla_helpers import fixture
 from wmla_loopback import serving
@@ -101,9 +101,10 @@ async def test_log_on_to_serve_open_a_task_and_stop_another(tmp_path: Path) -> N
             assert app.screen.query_one(OptionList).option_count == 2
             await pilot.press("down")  # "+ new WML-A profile"
             fields = {"name": "srv", "url": f"http://127.0.0.1:{port}{API}",
-                      "user": "alice", "auth": "token", "password": "alice-pw"}
+                      "user": "alice", "password": "alice-pw"}
             for key, value in fields.items():
                 app.screen.query_one(f"#field-{key}", Input).value = value
+            app.screen.query_one("#field-auth", Select).value = "token"
             await pilot.press("ctrl+s")
             await _until(pilot, lambda: isinstance(app.screen, ExperimentsScreen))
             screen = app.screen

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Log
+from textual.widgets import DataTable, Input, Log, Select
 from uihelpers import SAMPLES, replay_app, settle
 from wmla_loopback import serving
 
@@ -73,6 +73,7 @@ async def _log_on(pilot: Pilot[Any], port: int) -> None:
     await pilot.press("down")  # the saved profile, below the embedded engine
     await pilot.pause()
     assert screen.query_one("#field-user", Input).value == "alice"
+    assert screen.query_one("#field-auth", Select).value == "token"
     url = f"http://127.0.0.1:{port}{API}"
     screen.query_one("#field-url", Input).value = url
     screen.query_one("#field-password", Input).value = "alice-pw"

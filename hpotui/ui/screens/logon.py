@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, get_args
 
+from pydantic import ValidationError
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, OptionList
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Footer,
+    Header,
+    Input,
+    Label,
+    OptionList,
+    Select,
+)
 from textual.widgets.option_list import Option
 
-from hpotui.backends.profiles import Profile, load_profiles, save_profile
+from hpotui.backends.profiles import AuthMode, Profile, load_profiles, save_profile
 from hpotui.errors import HpotuiError
 from hpotui.ui.screens.base import HpotuiScreen
 
@@ -21,10 +31,10 @@ _FIELDS = (
     ("name", "Profile", "e.g. lab-cluster"),
     ("url", "URL", "https://host:9243/platform/rest/deeplearning/v1"),
     ("user", "User", ""),
-    ("auth", "Log-on", "basic, session, token or bearer"),
     ("password", "Password", "or token; never stored"),
     ("ca_bundle", "CA bundle", "PEM file, optional"),
 )
+_AUTH_MODES = get_args(AuthMode)
 
 
 _BLANK = Profile(name="", url="", user="")
@@ -54,6 +64,15 @@ class LogonScreen(HpotuiScreen):
                         id=f"field-{key}",
                         password=key == "password",
                     )
+                if key == "user":
+                    with Horizontal(classes="form-row"):
+                        yield Label("Log-on")
+                        yield Select(
+                            [(mode, mode) for mode in _AUTH_MODES],
+                            value="basic",
+                            allow_blank=False,
+                            id="field-auth",
+                        )
             yield Checkbox("Skip TLS checks (insecure)", id="field-insecure")
             yield Button("Connect", id="connect", variant="primary")
         yield Label("", id="logon-note")
@@ -94,6 +113,9 @@ class LogonScreen(HpotuiScreen):
         for key, *_ in _FIELDS:
             value = getattr(profile, key, None) if key != "password" else ""
             self.query_one(f"#field-{key}", Input).value = value or ""
+        self.query_one("#field-auth", Select).value = (
+            profile.auth if profile else "basic"
+        )
         self.query_one("#field-insecure", Checkbox).value = bool(
             profile and profile.insecure
         )
@@ -115,7 +137,7 @@ class LogonScreen(HpotuiScreen):
                 title="Log on",
             )
         values["insecure"] = self.query_one("#field-insecure", Checkbox).value
-        values["auth"] = values["auth"] or "basic"
+        values["auth"] = self.query_one("#field-auth", Select).value
         # Settings the form does not show (poll interval, log-on URL) stay as the
         # chosen profile had them.
         kept = self.profiles.get(self._highlighted_id() or "", _BLANK).model_dump()
@@ -123,8 +145,8 @@ class LogonScreen(HpotuiScreen):
             return Profile(**{**kept, **values})
         except ValueError as err:
             raise HpotuiError(
-                f"the profile is not valid: {err}; log-on is one of basic, session, "
-                "token or bearer",
+                f"the profile is not valid: {_first_problem(err)}; correct it and "
+                "connect again",
                 title="Log on",
             ) from err
 
@@ -152,3 +174,12 @@ class LogonScreen(HpotuiScreen):
 
     def action_back(self) -> None:
         self.hpo.leave(self)
+
+
+def _first_problem(err: ValueError) -> str:
+    """The first complaint of a validation error, without pydantic's links."""
+    if isinstance(err, ValidationError) and err.errors():
+        first = err.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        return f"{field}: {first['msg']}"
+    return str(err)
