@@ -85,6 +85,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> Any:
+        await state.tenants.resume_all()
         yield
         await state.tenants.close()
 
