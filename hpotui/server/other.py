@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import tarfile
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 
 from hpotui.algorithms.registry import builtin_names
+from hpotui.backends.wmla.archive import UnpackedSizeError
 from hpotui.errors import HpotuiError
 from hpotui.plugin_host.installed import PluginRegistry
 from hpotui.records import TrialRecord
@@ -82,10 +84,15 @@ async def install_algorithm(request: Request) -> Response:
         if not isinstance(name, str) or not name:
             raise Refusal(400, "the data field must name the plugin (name)")
         try:
-            folder = unpack_upload(archive, scratch / "plugin")
+            folder = await asyncio.to_thread(
+                unpack_upload, archive, scratch / "plugin",
+                state_of(request).max_unpacked,
+            )
             _plugins(request, user).install(
                 folder, name, log_level=data.get("logLevel"), replace=False
             )
+        except UnpackedSizeError as err:
+            raise Refusal(413, err.message) from err
         except (ValueError, HpotuiError) as err:
             raise Refusal(400, str(err)) from err
     finally:
@@ -146,8 +153,8 @@ async def exec_result(request: Request) -> Response:
     folder = Path(trial.config_path).parent
     scratch = state_of(request).tenants.scratch(user)
     archive = scratch / "result.tar.gz"
-    with tarfile.open(archive, "w:gz") as bundle:
-        bundle.add(folder, arcname=".")
+    # Packing a large trial folder takes seconds; the event loop keeps answering.
+    await asyncio.to_thread(_pack_result, folder, archive)
     size = archive.stat().st_size
     disposition = f'attachment; filename="{trial.id}.tar.gz"; size={size}'
     return FileResponse(
@@ -156,6 +163,11 @@ async def exec_result(request: Request) -> Response:
         headers={"content-disposition": disposition},
         background=BackgroundTask(state_of(request).tenants.discard, scratch),
     )
+
+
+def _pack_result(folder: Path, archive: Path) -> None:
+    with tarfile.open(archive, "w:gz") as bundle:
+        bundle.add(folder, arcname=".")
 
 
 def _logged_on_user(request: Request) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hpotui.backends.wmla.archive import UnpackedSizeError
 from hpotui.errors import HpotuiError, StoreError
 from hpotui.experiment.wmla import from_wmla_request
 from hpotui.server.http import (
@@ -58,7 +59,12 @@ async def submit(request: Request) -> Response:
         name = new_task_name(user)
         target = tenants.upload_dir(user, name)
         try:
-            folder = unpack_upload(archive, target)
+            folder = await asyncio.to_thread(
+                unpack_upload, archive, target, state_of(request).max_unpacked
+            )
+        except UnpackedSizeError as err:
+            tenants.discard(target)
+            raise Refusal(413, err.message) from err
         except (ValueError, HpotuiError) as err:
             tenants.discard(target)
             raise Refusal(400, f"the model archive cannot be used: {err}") from err

@@ -51,15 +51,18 @@ def model_root(folder: Path) -> Path:
     return folder
 
 
-def unpack_upload(archive: Path, target: Path) -> Path:
+def unpack_upload(archive: Path, target: Path, max_bytes: int | None = None) -> Path:
     """Unpack an uploaded tar (gzip or plain) safely and return the model folder.
+
+    This reads the whole archive; call it in a thread, not on the event loop.
 
     Raises:
         ValueError: The upload is not a tar archive.
+        UnpackedSizeError: It would unpack to more than ``max_bytes``.
     """
     if not tarfile.is_tarfile(archive):
         raise ValueError("the file part is not a tar archive (gzip or plain)")
-    unpack_safely(archive, target)
+    unpack_safely(archive, target, max_bytes)
     return model_root(target)
 
 
