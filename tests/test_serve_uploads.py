@@ -126,3 +126,43 @@ def test_zip_and_sparse_members_are_measured_before_unpacking(tmp_path: Path) ->
         bundle.addfile(info)
     with pytest.raises(Exception, match="sparse file 'holes.bin'"):
         unpack_safely(sparse, tmp_path / "sparse", max_bytes=_MIB)
+
+
+def _model_tar(files: dict[str, bytes]) -> bytes:
+    packed = io.BytesIO()
+    with tarfile.open(fileobj=packed, mode="w:gz") as bundle:
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            bundle.addfile(info, io.BytesIO(content))
+    return packed.getvalue()
+
+
+@pytest.mark.parametrize(
+    "script", ["missing.py", "../outside.py", "/usr/bin/env", "sub"]
+)
+async def test_model_main_must_name_a_script_inside_the_model_folder(
+    tmp_path: Path, script: str
+) -> None:
+    """--model-main naming a script the archive lacks, a path out of the model
+    folder, or a folder, is refused at submit with 400 naming it; nothing runs."""
+    users = tmp_path / "users.json"
+    add_user(users, "alice", "pw")
+    (tmp_path / "outside.py").write_text("print('outside')\n")
+    archive = _model_tar({"toy/train.py": b"print(1)\n", "toy/sub/x.txt": b"x"})
+    body = json.loads(_data())
+    body["modelSpec"]["args"] = f"--exec-start PyTorch --model-main {script}"
+    with serving(create_app(tmp_path / "server", users)) as port:
+        base = f"http://127.0.0.1:{port}{API}"
+        async with httpx.AsyncClient(auth=("alice", "pw"), timeout=30) as http:
+            refused = await http.post(
+                f"{base}/hypersearch",
+                files={"data": (None, json.dumps(body)), "file": ("m.tar", archive)},
+            )
+            assert refused.status_code == 400, refused.text
+            assert refused.text.startswith(f"Error 400: --model-main {script} ")
+            assert "inside the uploaded model folder (it holds train.py)" in (
+                refused.text
+            )
+            assert (await http.get(f"{base}/hypersearch")).json() == []
+    assert not list((tmp_path / "server").rglob("uploads/*/*"))

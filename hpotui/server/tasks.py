@@ -94,12 +94,38 @@ async def _start(
     tenants = state_of(request).tenants
     try:
         experiment = from_wmla_request(data, folder.parent, name=name)
+        _check_model_main(experiment.model.command, folder)
         model = experiment.model.model_copy(update={"dir": folder.resolve()})
         experiment = experiment.model_copy(update={"model": model})
         return await tenants.backend(user).submit(experiment)
+    except Refusal:
+        tenants.discard(tenants.upload_dir(user, name))
+        raise
     except HpotuiError as err:
         tenants.discard(tenants.upload_dir(user, name))
         raise Refusal(400, err.message) from err
+
+
+def _check_model_main(command: list[str], folder: Path) -> None:
+    """Refuse a ``--model-main`` that is not a file inside the uploaded model folder.
+
+    Trials run the script from a copy of that folder, so a script outside it, or
+    one the archive lacks, could only fail (or run something that is not the
+    user's).
+    """
+    script = command[1] if len(command) > 1 else ""
+    root = folder.resolve()
+    path = (root / script).resolve()
+    if path.is_file() and path.is_relative_to(root):
+        return
+    scripts = sorted(p.name for p in root.glob("*.py"))[:5]
+    holds = f"it holds {', '.join(scripts)}" if scripts else "it holds no .py file"
+    raise Refusal(
+        400,
+        f"--model-main {script} in modelSpec.args is not a file inside the uploaded "
+        f"model folder ({holds}); name a script of the archive, relative to its "
+        "top folder",
+    )
 
 
 async def list_tasks(request: Request) -> Response:
