@@ -374,3 +374,36 @@ async def test_model_arguments_reach_the_script_as_words_never_a_shell(
         await client.close()
     assert json.loads(log.lines[0]) == words
     assert not [*tmp_path.rglob("pwned*"), *Path.cwd().glob("pwned*")]
+
+
+def test_algorithms_install_replace_reaches_serve(tmp_path: Path) -> None:
+    """`algorithms install --replace` on a remote profile replaces the plugin on
+    `hpotui serve`; without it a second install of the name is refused."""
+    from click.testing import CliRunner
+
+    from hpotui.cli.main import _register_verbs, cli
+
+    _register_verbs()
+    users = tmp_path / "users.json"
+    add_user(users, "alice", "alice-pw")
+    plugin = Path(__file__).resolve().parents[1] / "sample_experiments" / "plugins"
+    install = ["--profile", "srv", "algorithms", "install", str(plugin / "random"),
+               "--name", "mine"]  # fmt: skip
+
+    def hpotui(*args: str, stdin: str = "") -> object:
+        return CliRunner().invoke(cli, list(args), input=stdin)
+
+    with serving(create_app(tmp_path / "server", users)) as port:
+        url = f"http://127.0.0.1:{port}{API}"
+        hpotui("login", "srv", "--url", url, "--user", "alice", "--auth", "token",
+               "--password-stdin", stdin="alice-pw\n")  # fmt: skip
+        first = hpotui(*install, "--log-level", "debug")
+        assert first.exit_code == 0, first.output
+        again = hpotui(*install, "--log-level", "error")
+        assert again.exit_code != 0
+        assert "already installed" in str(again.output) + str(again.exception)
+        replaced = hpotui(*install, "--log-level", "error", "--replace")
+        assert replaced.exit_code == 0, (replaced.output, replaced.exception)
+        listed = hpotui("--profile", "srv", "algorithms", "list", "--json")
+        rows = {row["name"]: row for row in json.loads(listed.output)}
+        assert rows["mine"]["logLevel"] == "ERROR"

@@ -66,9 +66,14 @@ async def get_algorithm(request: Request) -> Response:
 
 
 async def install_algorithm(request: Request) -> Response:
-    """POST: ``data`` names the plugin; ``file`` is a tar with optimizer.py at root."""
+    """POST: ``data`` names the plugin; ``file`` is a tar with optimizer.py at root.
+
+    ``?replace=true`` (hpotui's own; WML-A has no such option) replaces a plugin
+    of that name instead of refusing the install.
+    """
     user = current_user(request)
     check_length(request)
+    replace = _flag(request, "replace")
     tenants = state_of(request).tenants
     scratch = tenants.scratch(user)
     try:
@@ -89,7 +94,7 @@ async def install_algorithm(request: Request) -> Response:
                 state_of(request).max_unpacked,
             )
             _plugins(request, user).install(
-                folder, name, log_level=data.get("logLevel"), replace=False
+                folder, name, log_level=data.get("logLevel"), replace=replace
             )
         except UnpackedSizeError as err:
             raise Refusal(413, err.message) from err
@@ -98,6 +103,13 @@ async def install_algorithm(request: Request) -> Response:
     finally:
         tenants.discard(scratch)
     return Response(status_code=200)
+
+
+def _flag(request: Request, name: str) -> bool:
+    value = request.query_params.get(name, "false").lower()
+    if value not in ("true", "false"):
+        raise Refusal(400, f"the query parameter {name} must be true or false")
+    return value == "true"
 
 
 async def delete_algorithm(request: Request) -> Response:

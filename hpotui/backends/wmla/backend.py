@@ -274,9 +274,22 @@ class WmlaBackend(ExecFiles, Backend):
         return AlgorithmInfo(str(body.get("name", name)), str(body.get("type")), body)
 
     async def install_algorithm(
-        self, name: str, folder: Path, log_level: str | None = None
+        self,
+        name: str,
+        folder: Path,
+        log_level: str | None = None,
+        replace: bool = False,
     ) -> None:
-        """Upload ``folder`` (with optimizer.py at its root) as the plugin ``name``."""
+        """Upload ``folder`` (with optimizer.py at its root) as the plugin ``name``.
+
+        Args:
+            name: The plugin's name.
+            folder: The plugin folder.
+            log_level: The plugin logger's level; the server's default if None.
+            replace: Replace a plugin of that name. WML-A has no such option;
+                this sends hpotui's own query parameter ``replace=true``, which
+                ``hpotui serve`` honours.
+        """
         if not (folder / "optimizer.py").is_file():
             raise RemoteError(
                 f"{folder} has no optimizer.py; a plugin folder holds optimizer.py "
@@ -288,7 +301,13 @@ class WmlaBackend(ExecFiles, Backend):
         }
         upload = MultipartUpload(data, archive, f"{name}.tar")
         try:
-            await self.http.send("POST", "/hypersearch/algorithm/install", files=upload)
+            # TODO: a WML-A cluster ignores replace=true and may refuse a name in
+            # use; deleting first would lose the old plugin if the upload then
+            # failed, so it waits on seeing how a cluster words that refusal.
+            params = {"replace": "true"} if replace else None
+            await self.http.send(
+                "POST", "/hypersearch/algorithm/install", params=params, files=upload
+            )
         finally:
             upload.close()
             archive.unlink(missing_ok=True)
