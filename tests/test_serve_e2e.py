@@ -407,3 +407,42 @@ def test_algorithms_install_replace_reaches_serve(tmp_path: Path) -> None:
         listed = hpotui("--profile", "srv", "algorithms", "list", "--json")
         rows = {row["name"]: row for row in json.loads(listed.output)}
         assert rows["mine"]["logLevel"] == "ERROR"
+
+
+async def test_exec_log_type_selects_stdout_or_stderr(tmp_path: Path) -> None:
+    """GET /execs/{id}/log?logType=errlog answers the trial's stderr alone and
+    outlog its stdout alone, as WML-A does; with no logType both come."""
+    users = tmp_path / "users.json"
+    add_user(users, "alice", "alice-pw")
+    model = tmp_path / "toy"
+    model.mkdir()
+    (model / "train.py").write_text(textwrap.dedent(
+        """
+        import json, os, sys
+        print("to stdout", flush=True)
+        print("to stderr", file=sys.stderr, flush=True)
+        path = os.path.join(os.environ["RESULT_DIR"], "val_dict_list.json")
+        json.dump([{"steps": 1, "loss": 1.0}], open(path, "w"))
+        """
+    ))  # fmt: skip
+    with serving(create_app(tmp_path / "server", users)) as port:
+        client = _client(port, "alice", tmp_path)
+        name = await client.submit_request(_request(jobs=1), model)
+        await _follow(client, name)
+        await client.close()
+        exec_id = f"alice-{name.rsplit('-', 1)[1]}-0"
+        url = f"http://127.0.0.1:{port}{API}/execs/{exec_id}/log"
+        async with httpx.AsyncClient(auth=("alice", "alice-pw")) as http:
+            err = await http.get(url, params={"logType": "errlog"})
+            out = await http.get(url, params={"logType": "outlog"})
+            both = await http.get(url)
+            as_json = await http.get(
+                url, params={"logType": "errlog"},
+                headers={"Accept": "application/json"},
+            )  # fmt: skip
+            odd = await http.get(url, params={"logType": "stdlog"})
+    assert err.text == "to stderr\n"
+    assert out.text == "to stdout\n"
+    assert both.text == "to stdout\n── stderr ──\nto stderr\n"
+    assert as_json.json() == "to stderr\n"
+    assert odd.status_code == 400 and "logType stdlog" in odd.text

@@ -12,6 +12,8 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 
 from hpotui.algorithms.registry import builtin_names
 from hpotui.backends.wmla.archive import UnpackedSizeError
+from hpotui.engine.logtail import tail_lines
+from hpotui.engine.trial_files import trial_paths
 from hpotui.errors import HpotuiError
 from hpotui.plugin_host.installed import PluginRegistry
 from hpotui.records import TrialRecord
@@ -144,16 +146,36 @@ async def get_exec(request: Request) -> Response:
     return json_answer(exec_json(task, trial, user))
 
 
+_LOG_LINES = 100_000
+
+
 async def exec_log(request: Request) -> Response:
-    """The trial's output: a JSON string for JSON clients, else plain text."""
+    """The trial's output: a JSON string for JSON clients, else plain text.
+
+    ``?logType=outlog`` gives its stdout and ``?logType=errlog`` its stderr, as
+    WML-A does; without it both come, stdout first.
+    """
     user = current_user(request)
     task, trial = await _trial(request, user)
-    backend = state_of(request).tenants.backend(user)
-    tail = await backend.trial_log(task, trial.id, lines=100_000)
-    text = "".join(f"{line}\n" for line in tail.lines)
+    kind = request.query_params.get("logType")
+    if kind in ("outlog", "errlog"):
+        lines = _log_file(trial, kind)
+    elif kind is None:
+        backend = state_of(request).tenants.backend(user)
+        lines = (await backend.trial_log(task, trial.id, lines=_LOG_LINES)).lines
+    else:
+        raise Refusal(400, f"logType {kind} is not known; use outlog or errlog")
+    text = "".join(f"{line}\n" for line in lines)
     if "json" in request.headers.get("accept", "").split(",")[0]:
         return JSONResponse(text)
     return PlainTextResponse(text)
+
+
+def _log_file(trial: TrialRecord, kind: str) -> list[str]:
+    if trial.config_path is None:
+        return []
+    paths = trial_paths(Path(trial.config_path).parent)
+    return tail_lines(paths.stdout if kind == "outlog" else paths.stderr, _LOG_LINES)
 
 
 async def exec_result(request: Request) -> Response:
