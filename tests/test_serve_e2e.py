@@ -272,12 +272,18 @@ def test_cli_verbs_with_a_profile_against_serve(tmp_path: Path) -> None:
         ran = hpotui("--profile", "srv", "run", str(experiment_file), "--no-ui")
         name = next(w for w in ran.split() if w.startswith("alice-hpo-"))
         assert "FINISHED" in ran
+        # The remote run's config.json stays on the server: say how to fetch it.
+        assert "None" not in ran
+        assert f"is on the server; `hpotui --profile srv download {name} " in ran
+        assert "hpotui resume" not in ran
         listed = hpotui("--profile", "srv", "list")
         assert name in listed and "3/3" in listed
         shown = hpotui("--profile", "srv", "show", name)
         assert "learning_rate" in shown
         best = hpotui("--profile", "srv", "best", name)
         assert "learning_rate" in best
+        assert "None" not in best
+        assert f"`hpotui --profile srv download {name} " in best
         exported = json.loads(hpotui("--profile", "srv", "export", name,
                                      "--format", "json"))
         assert len(exported["trials"]) == 3

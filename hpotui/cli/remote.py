@@ -241,7 +241,7 @@ def run_remote(
     if as_json:
         click.echo(json.dumps(run_report(result)))
     else:
-        for line in summary_lines(result):
+        for line in summary_lines(result, backend.label):
             click.echo(line)
     return 0 if result.summary.state is ExperimentState.FINISHED else 1
 
