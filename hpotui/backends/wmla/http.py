@@ -50,12 +50,24 @@ def insecure_warning(profile: Profile) -> str | None:
     )
 
 
+def claim_insecure_warning(profile: Profile) -> str | None:
+    """The insecure-TLS warning if nothing has shown it yet in this process.
+
+    Whoever claims it shows it (the CLI prints it); later claims get None, so a
+    process warns once per profile.
+    """
+    warning = insecure_warning(profile)
+    if warning is None or profile.name in _warned_insecure:
+        return None
+    _warned_insecure.add(profile.name)
+    return warning
+
+
 def tls_setting(profile: Profile) -> ssl.SSLContext | bool:
     """What httpx should verify against: a bundle, the system store, or nothing."""
-    warning = insecure_warning(profile)
-    if warning is not None:
-        if profile.name not in _warned_insecure:
-            _warned_insecure.add(profile.name)
+    if insecure_warning(profile) is not None:
+        warning = claim_insecure_warning(profile)
+        if warning is not None:
             logger.warning("%s", warning)
         return False
     bundle = profile.ca_bundle or os.environ.get("SSL_CERT_FILE")
