@@ -297,6 +297,8 @@ def test_cli_verbs_with_a_profile_against_serve(tmp_path: Path) -> None:
         while "STOPPED" not in hpotui("--profile", "srv", "show", second):
             assert time.monotonic() < deadline, "stop did not reach the server"
             time.sleep(0.2)
+        again = hpotui("--profile", "srv", "stop", second)
+        assert again == f"{second} was already stopped on srv; nothing to stop\n"
         hpotui("--profile", "srv", "delete", name, "--yes")
         assert name not in hpotui("--profile", "srv", "list")
 

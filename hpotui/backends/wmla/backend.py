@@ -194,13 +194,22 @@ class WmlaBackend(ExecFiles, Backend):
         return name
 
     async def stop(self, name: str) -> None:
+        await self.request_stop(name)
+
+    async def request_stop(self, name: str) -> bool:
+        """Ask the server to stop the task.
+
+        Returns:
+            False when the server answered that it had already stopped.
+        """
         try:
             await self.http.send("PUT", _task_path(name))
         except RemoteRefusedError as err:
             if err.status == 400 and "already stopped" in err.excerpt:
                 logger.info("%s was already stopped", name)
-                return
+                return False
             raise
+        return True
 
     async def delete(self, name: str) -> None:
         await self.http.send("DELETE", _task_path(name))
