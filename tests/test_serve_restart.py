@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
 import textwrap
 from pathlib import Path
@@ -109,3 +110,46 @@ async def test_a_task_running_when_serve_went_down_finishes_after_a_restart(
     interrupted = [t for t in stored if t.state is TrialState.INTERRUPTED]
     assert interrupted, "the server went down before any trial was running"
     assert {t.id for t in interrupted} <= {t.retry_of for t in stored}
+
+
+async def test_following_rides_out_a_restart_of_serve(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client following a task keeps following while the server restarts: the
+    refused connections are retried (and logged), and it sees the task finish."""
+    users = tmp_path / "users.json"
+    add_user(users, "alice", "alice-pw")
+    model = tmp_path / "toy"
+    model.mkdir()
+    (model / "train.py").write_text(TRAIN)
+    workspace = tmp_path / "ws"
+
+    process, port, _ = start_serve(workspace, users)
+    client = _client(port, tmp_path)
+    try:
+        name = await client.submit_request(_request(), model)
+        await _wait_for_a_running_trial(client, name)
+        following = asyncio.ensure_future(
+            asyncio.wait_for(_collect(client, name), 120)
+        )
+        process.send_signal(signal.SIGKILL)
+        process.wait(20)
+        with caplog.at_level(logging.WARNING):
+            await asyncio.sleep(1.0)  # the client meets a closed port meanwhile
+            process, port, _ = await asyncio.to_thread(
+                start_serve, workspace, users, port
+            )
+            await following
+        detail = await client.get_experiment(name)
+    finally:
+        await client.close()
+        process.terminate()
+        process.wait(20)
+
+    assert "connection refused" in caplog.text and "retrying 1/5" in caplog.text
+    assert detail.summary.state is ExperimentState.FINISHED
+    assert [t.state for t in detail.trials] == [TrialState.FINISHED] * JOBS
+
+
+async def _collect(client: WmlaBackend, name: str) -> list:
+    return [event async for event in client.events(name)]

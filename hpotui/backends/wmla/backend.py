@@ -130,7 +130,12 @@ class WmlaBackend(ExecFiles, Backend):
         ]
 
     async def get_experiment(self, name: str) -> ExperimentDetail:
-        body = await self.http.json("GET", _task_path(name))
+        return await self._detail(name, retry_refused=False)
+
+    async def _detail(self, name: str, retry_refused: bool) -> ExperimentDetail:
+        body = await self.http.json(
+            "GET", _task_path(name), retry_refused=retry_refused
+        )
         if not isinstance(body, dict):
             raise RemoteError(
                 f"The server has no task named {name}; `hpotui --profile "
@@ -257,7 +262,8 @@ class WmlaBackend(ExecFiles, Backend):
 
     async def _poll(self, name: str) -> ExperimentDetail:
         try:
-            return await self.get_experiment(name)
+            # A server restarting refuses connections for a moment; ride it out.
+            return await self._detail(name, retry_refused=True)
         except AuthenticationError as err:
             raise MonitoringDetachedError(name, self.profile.name) from err
 
