@@ -272,12 +272,18 @@ def test_cli_verbs_with_a_profile_against_serve(tmp_path: Path) -> None:
         ran = hpotui("--profile", "srv", "run", str(experiment_file), "--no-ui")
         name = next(w for w in ran.split() if w.startswith("alice-hpo-"))
         assert "FINISHED" in ran
+        # The remote run's config.json stays on the server: say how to fetch it.
+        assert "None" not in ran
+        assert f"is on the server; `hpotui --profile srv download {name} " in ran
+        assert "hpotui resume" not in ran
         listed = hpotui("--profile", "srv", "list")
         assert name in listed and "3/3" in listed
         shown = hpotui("--profile", "srv", "show", name)
         assert "learning_rate" in shown
         best = hpotui("--profile", "srv", "best", name)
         assert "learning_rate" in best
+        assert "None" not in best
+        assert f"`hpotui --profile srv download {name} " in best
         exported = json.loads(hpotui("--profile", "srv", "export", name,
                                      "--format", "json"))
         assert len(exported["trials"]) == 3
@@ -291,6 +297,8 @@ def test_cli_verbs_with_a_profile_against_serve(tmp_path: Path) -> None:
         while "STOPPED" not in hpotui("--profile", "srv", "show", second):
             assert time.monotonic() < deadline, "stop did not reach the server"
             time.sleep(0.2)
+        again = hpotui("--profile", "srv", "stop", second)
+        assert again == f"{second} was already stopped on srv; nothing to stop\n"
         hpotui("--profile", "srv", "delete", name, "--yes")
         assert name not in hpotui("--profile", "srv", "list")
 
@@ -374,3 +382,75 @@ async def test_model_arguments_reach_the_script_as_words_never_a_shell(
         await client.close()
     assert json.loads(log.lines[0]) == words
     assert not [*tmp_path.rglob("pwned*"), *Path.cwd().glob("pwned*")]
+
+
+def test_algorithms_install_replace_reaches_serve(tmp_path: Path) -> None:
+    """`algorithms install --replace` on a remote profile replaces the plugin on
+    `hpotui serve`; without it a second install of the name is refused."""
+    from click.testing import CliRunner
+
+    from hpotui.cli.main import _register_verbs, cli
+
+    _register_verbs()
+    users = tmp_path / "users.json"
+    add_user(users, "alice", "alice-pw")
+    plugin = Path(__file__).resolve().parents[1] / "sample_experiments" / "plugins"
+    install = ["--profile", "srv", "algorithms", "install", str(plugin / "random"),
+               "--name", "mine"]  # fmt: skip
+
+    def hpotui(*args: str, stdin: str = "") -> object:
+        return CliRunner().invoke(cli, list(args), input=stdin)
+
+    with serving(create_app(tmp_path / "server", users)) as port:
+        url = f"http://127.0.0.1:{port}{API}"
+        hpotui("login", "srv", "--url", url, "--user", "alice", "--auth", "token",
+               "--password-stdin", stdin="alice-pw\n")  # fmt: skip
+        first = hpotui(*install, "--log-level", "debug")
+        assert first.exit_code == 0, first.output
+        again = hpotui(*install, "--log-level", "error")
+        assert again.exit_code != 0
+        assert "already installed" in str(again.output) + str(again.exception)
+        replaced = hpotui(*install, "--log-level", "error", "--replace")
+        assert replaced.exit_code == 0, (replaced.output, replaced.exception)
+        listed = hpotui("--profile", "srv", "algorithms", "list", "--json")
+        rows = {row["name"]: row for row in json.loads(listed.output)}
+        assert rows["mine"]["logLevel"] == "ERROR"
+
+
+async def test_exec_log_type_selects_stdout_or_stderr(tmp_path: Path) -> None:
+    """GET /execs/{id}/log?logType=errlog answers the trial's stderr alone and
+    outlog its stdout alone, as WML-A does; with no logType both come."""
+    users = tmp_path / "users.json"
+    add_user(users, "alice", "alice-pw")
+    model = tmp_path / "toy"
+    model.mkdir()
+    (model / "train.py").write_text(textwrap.dedent(
+        """
+        import json, os, sys
+        print("to stdout", flush=True)
+        print("to stderr", file=sys.stderr, flush=True)
+        path = os.path.join(os.environ["RESULT_DIR"], "val_dict_list.json")
+        json.dump([{"steps": 1, "loss": 1.0}], open(path, "w"))
+        """
+    ))  # fmt: skip
+    with serving(create_app(tmp_path / "server", users)) as port:
+        client = _client(port, "alice", tmp_path)
+        name = await client.submit_request(_request(jobs=1), model)
+        await _follow(client, name)
+        await client.close()
+        exec_id = f"alice-{name.rsplit('-', 1)[1]}-0"
+        url = f"http://127.0.0.1:{port}{API}/execs/{exec_id}/log"
+        async with httpx.AsyncClient(auth=("alice", "alice-pw")) as http:
+            err = await http.get(url, params={"logType": "errlog"})
+            out = await http.get(url, params={"logType": "outlog"})
+            both = await http.get(url)
+            as_json = await http.get(
+                url, params={"logType": "errlog"},
+                headers={"Accept": "application/json"},
+            )  # fmt: skip
+            odd = await http.get(url, params={"logType": "stdlog"})
+    assert err.text == "to stderr\n"
+    assert out.text == "to stdout\n"
+    assert both.text == "to stdout\n── stderr ──\nto stderr\n"
+    assert as_json.json() == "to stderr\n"
+    assert odd.status_code == 400 and "logType stdlog" in odd.text

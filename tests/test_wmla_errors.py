@@ -248,6 +248,36 @@ async def test_connection_resets_are_retried(
     await backend.close()
 
 
+async def test_refused_connections_while_monitoring_are_retried(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server restarting refuses connections for a few seconds: monitoring
+    retries them with the bounded backoff and follows the task to its end; past
+    the retries it reports the server unreachable."""
+    refused = httpx.ConnectError("[Errno 111] Connection refused")
+    server = ScriptedServer().on(
+        "GET", api(f"/hypersearch/{NAME}"),
+        json_reply(RUNNING), refused, refused, json_reply(_finished_copy()),
+    )
+    backend = make_backend(server, tmp_path)
+    with caplog.at_level(logging.WARNING):
+        events = await _collect(backend, NAME)
+    assert "connection refused ([Errno 111] Connection refused) — retrying 2/5" in (
+        caplog.text
+    )
+    states = [e.state for e in events if isinstance(e, ExperimentStateChanged)]
+    assert states == [ExperimentState.RUNNING, ExperimentState.FINISHED]
+    assert len(server.calls("GET", api(f"/hypersearch/{NAME}"))) == 4
+
+    down = ScriptedServer().on("GET", api(f"/hypersearch/{NAME}"), refused)
+    gone = make_backend(down, tmp_path)
+    with pytest.raises(RemoteUnreachableError, match="Cannot reach"):
+        await _collect(gone, NAME)
+    assert len(down.requests) == 6
+    await backend.close()
+    await gone.close()
+
+
 async def test_unreachable_host_is_not_refused(tmp_path: Path) -> None:
     server = ScriptedServer().on(
         "GET", api("/hypersearch"), httpx.ConnectError("Name or service not known")

@@ -74,7 +74,13 @@ def test_wrong_password_is_named_and_nothing_saved() -> None:
     assert not (config_dir() / "profiles.json").exists()
 
 
-def test_tls_default_fails_ca_bundle_works_insecure_warns(tmp_path: Path) -> None:
+def test_tls_default_fails_ca_bundle_works_insecure_warns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """--insecure warns exactly once per command, not from both the CLI and the
+    client's logger."""
+    from hpotui.backends.wmla import http as wmla_http
+
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1")
     key_file, cert_file = tmp_path / "key.pem", tmp_path / "cert.pem"
@@ -92,6 +98,20 @@ def test_tls_default_fails_ca_bundle_works_insecure_warns(tmp_path: Path) -> Non
         trusted = _login(url, "--ca-bundle", str(ca_file))
         assert trusted.exit_code == 0, trusted.output
 
+        def warnings(output: str) -> int:
+            logged = [r for r in caplog.records if "TLS verification is off" in
+                      r.getMessage()]  # fmt: skip
+            caplog.clear()
+            return output.count("TLS verification is off") + len(logged)
+
+        monkeypatch.setattr(wmla_http, "_warned_insecure", set())  # a new process
+        caplog.clear()
         insecure = _login(url, "--insecure")
         assert insecure.exit_code == 0, insecure.output
         assert "warning: TLS verification is off for lab" in insecure.output
+        assert warnings(insecure.output) == 1
+
+        monkeypatch.setattr(wmla_http, "_warned_insecure", set())
+        listed = _hpotui("--profile", "lab", "list")
+        assert listed.exit_code == 0, listed.output
+        assert warnings(listed.output) == 1

@@ -119,24 +119,43 @@ def serving(served: Any = None, **ssl_options: Any) -> Iterator[int]:
 
 
 @contextmanager
-def serve_command(workspace: Path, users: Path) -> Iterator[tuple[int, str]]:
+def serve_command(
+    workspace: Path, users: Path, *extra: str
+) -> Iterator[tuple[int, str]]:
     """Run ``hpotui serve`` as its own process on a free loopback port.
 
     Yields the port and the banner line it printed; the server is ready.
     """
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "hpotui", "--workspace", str(workspace),
-               "serve", "--port", str(port), "--users", str(users)]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    process, port, banner = start_serve(workspace, users, None, *extra)
     try:
-        banner = process.stdout.readline()  # type: ignore[union-attr]
-        _wait_until_answering(f"http://127.0.0.1:{port}{API}/conf", process)
         yield port, banner
     finally:
         process.terminate()
         process.wait(10)
+
+
+def start_serve(
+    workspace: Path, users: Path, port: int | None = None, *extra: str
+) -> tuple[subprocess.Popen, int, str]:
+    """Start ``hpotui serve`` (on ``port``, or a free one) and wait until it answers.
+
+    Returns the process, which the caller ends, its port and its banner line.
+    """
+    if port is None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "hpotui", "--workspace", str(workspace),
+               "serve", "--port", str(port), "--users", str(users), *extra]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        banner = process.stdout.readline()  # type: ignore[union-attr]
+        _wait_until_answering(f"http://127.0.0.1:{port}{API}/conf", process)
+    except BaseException:
+        process.kill()
+        process.wait(10)
+        raise
+    return process, port, banner
 
 
 def _wait_until_answering(url: str, process: subprocess.Popen) -> None:

@@ -115,6 +115,10 @@ class LocalBackend(Backend):
             raise BackendError(f"experiment {name!r} is not running in this process")
         return await asyncio.shield(run.task)
 
+    def running(self) -> list[str]:
+        """Names of the experiments this process's engine is running now."""
+        return [name for name, run in self._runs.items() if not run.task.done()]
+
     def interrupt(self, name: str | None = None) -> None:
         """End this process's runs now, leaving them resumable (Ctrl-C)."""
         for run_name, run in self._runs.items():

@@ -58,7 +58,9 @@ def install(
     """Install the plugin in FOLDER (it holds optimizer.py) under --name."""
     remote = remote_backend(ctx)
     if remote is not None:
-        run_with(remote, lambda b: b.install_algorithm(name, folder, log_level))
+        run_with(
+            remote, lambda b: b.install_algorithm(name, folder, log_level, replace)
+        )
         click.echo(f"installed plugin {name} on {remote.label}")
         return
     plugin = _registry(ctx).install(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from hpotui.backends.base import Backend
 from hpotui.backends.local import LocalBackend
 from hpotui.cli.common import with_backend, workspace_option
 
@@ -17,8 +18,7 @@ def stop(ctx: click.Context, name: str, verb_workspace: str | None) -> None:
 
     async def work(backend: LocalBackend) -> None:
         if not isinstance(backend, LocalBackend):
-            await backend.stop(name)
-            click.echo(f"stop sent to {name} on {backend.label}")
+            await _stop_remote(backend, name)
             return
         owner = backend.store.live_owner(name)
         state, _ = backend.store.state(name)
@@ -54,3 +54,14 @@ def delete(
 
 
 commands = [stop, delete]
+
+
+async def _stop_remote(backend: Backend, name: str) -> None:
+    from hpotui.backends.wmla import WmlaBackend
+
+    if not isinstance(backend, WmlaBackend):
+        await backend.stop(name)
+    elif not await backend.request_stop(name):
+        click.echo(f"{name} was already stopped on {backend.label}; nothing to stop")
+        return
+    click.echo(f"stop sent to {name} on {backend.label}")

@@ -10,9 +10,10 @@ from typing import Any
 
 import click
 
+from hpotui.backends.base import Backend
 from hpotui.backends.local import LocalBackend
 from hpotui.cli.common import format_value, with_backend, workspace_option
-from hpotui.cli.results import best_trial, run_report
+from hpotui.cli.results import best_trial, config_line, run_report
 from hpotui.cli.tables import (
     TRIAL_SORT_KEYS,
     format_time,
@@ -122,7 +123,7 @@ def best(
 ) -> None:
     """Show the best trial of NAME; optionally write its configuration to a file."""
 
-    async def work(backend: LocalBackend) -> None:
+    async def work(backend: Backend) -> None:
         detail = await backend.get_experiment(name)
         trial = best_trial(detail)
         if trial is None:
@@ -131,12 +132,14 @@ def best(
                 f"`hpotui show {name}` lists its trials and their reasons"
             )
         summary = detail.summary
+        step = "" if trial.best_step is None else f" at step {trial.best_step}"
         click.echo(
             f"best trial {trial.id}: {summary.metric} {format_value(trial.value)} "
-            f"({summary.goal}) at step {trial.best_step}"
+            f"({summary.goal}){step}"
         )
         click.echo(json.dumps(trial.params))
-        click.echo(f"config: {trial.config_path}")
+        profile = None if isinstance(backend, LocalBackend) else backend.label
+        click.echo(config_line(name, trial, profile))
         if config_out:
             config = {**trial.params, **trial.extra}
             try:

@@ -23,6 +23,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 from hpotui.backends.base import ExperimentDetail
 from hpotui.backends.profiles import Profile, get_profile, load_profiles, save_profile
 from hpotui.backends.wmla import WmlaBackend
+from hpotui.backends.wmla.http import claim_insecure_warning
 from hpotui.engine.events import (
     BestChanged,
     Event,
@@ -57,10 +58,15 @@ def remote_backend(ctx: click.Context) -> WmlaBackend | None:
     if not name:
         return None
     profile = get_profile(name)
-    backend = WmlaBackend(profile, _password_for(profile))
-    if backend.warning:
-        click.echo(f"warning: {backend.warning}", err=True)
-    return backend
+    _warn_insecure(profile)
+    return WmlaBackend(profile, _password_for(profile))
+
+
+def _warn_insecure(profile: Profile) -> None:
+    # Claimed before the backend exists, so its logger does not say it again.
+    warning = claim_insecure_warning(profile)
+    if warning is not None:
+        click.echo(f"warning: {warning}", err=True)
 
 
 def _require_remote(ctx: click.Context, verb: str) -> WmlaBackend:
@@ -153,9 +159,8 @@ def login(
     profile = Profile(**fields)
     kind = "token" if profile.auth == "bearer" else "password"
     secret = _read_secret(f"{kind.capitalize()} of {profile.user}", password_stdin)
+    _warn_insecure(profile)
     backend = WmlaBackend(profile, None if kind == "token" else secret)
-    if backend.warning:
-        click.echo(f"warning: {backend.warning}", err=True)
     if kind == "token":
         backend.credentials.token = secret
     run_with(backend, lambda b: b.log_on())
@@ -241,7 +246,7 @@ def run_remote(
     if as_json:
         click.echo(json.dumps(run_report(result)))
     else:
-        for line in summary_lines(result):
+        for line in summary_lines(result, backend.label):
             click.echo(line)
     return 0 if result.summary.state is ExperimentState.FINISHED else 1
 

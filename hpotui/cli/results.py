@@ -41,8 +41,30 @@ def run_report(detail: ExperimentDetail) -> dict[str, Any]:
     }
 
 
-def summary_lines(detail: ExperimentDetail) -> list[str]:
-    """The closing lines of a headless run."""
+def config_line(name: str, trial: TrialRecord, profile: str | None) -> str:
+    """Where the trial's config.json is; a remote trial's stays on the server.
+
+    Args:
+        name: The experiment.
+        trial: The trial.
+        profile: The remote profile the experiment runs on; None for this machine.
+    """
+    if trial.config_path is not None:
+        return f"config: {trial.config_path}"
+    prefix = f"hpotui --profile {profile}" if profile else "hpotui"
+    return (
+        f"config.json is on the server; `{prefix} download {name} {trial.id}` "
+        "fetches it"
+    )
+
+
+def summary_lines(detail: ExperimentDetail, profile: str | None = None) -> list[str]:
+    """The closing lines of a headless run.
+
+    Args:
+        detail: The experiment as it ended.
+        profile: The remote profile it ran on; None for this machine.
+    """
     summary = detail.summary
     lines = [f"{summary.name} {summary.state.value}: {summary.reason or ''}".rstrip()]
     lines.append(f"{summary.completed} trials completed, {summary.failed} failed")
@@ -55,7 +77,7 @@ def summary_lines(detail: ExperimentDetail) -> list[str]:
             f"({summary.goal})"
         )
         lines.append(f"  params: {format_params(best.params)}")
-        lines.append(f"  config: {best.config_path}")
-    if summary.state is ExperimentState.STOPPED:
+        lines.append(f"  {config_line(summary.name, best, profile)}")
+    if summary.state is ExperimentState.STOPPED and profile is None:
         lines.append(f"continue it with `hpotui resume {summary.name}`")
     return lines

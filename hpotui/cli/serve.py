@@ -30,6 +30,9 @@ def _users_file(given: Path | None) -> Path:
               help="Accounts file (default: the per-user config folder).")
 @click.option("--max-upload-mb", default=512, show_default=True, type=int,
               help="Largest upload accepted.")
+@click.option("--max-unpacked-mb", type=click.IntRange(min=1),
+              help="Largest total size an uploaded archive may unpack to "
+              "(default: 20 times --max-upload-mb).")
 @click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False))
 @click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False))
 @click.pass_context
@@ -39,6 +42,7 @@ def serve(
     port: int,
     users_file: Path | None,
     max_upload_mb: int,
+    max_unpacked_mb: int | None,
     ssl_certfile: str | None,
     ssl_keyfile: str | None,
 ) -> None:
@@ -54,7 +58,10 @@ def serve(
             "`hpotui users add NAME` (password on stdin)."
         )
     root = workspace_dir((ctx.find_root().obj or {}).get("workspace")) / "server"
-    app = create_app(root, users, max_upload=max_upload_mb * _MEBIBYTE)
+    unpacked = None if max_unpacked_mb is None else max_unpacked_mb * _MEBIBYTE
+    app = create_app(
+        root, users, max_upload=max_upload_mb * _MEBIBYTE, max_unpacked=unpacked
+    )
     scheme = "https" if ssl_certfile else "http"
     click.echo(f"serving {scheme}://{host}:{port}{API} (Ctrl-C to stop)")
     uvicorn.run(

@@ -111,6 +111,9 @@ def launch(spec: TrialSpec, base_env: dict[str, str] | None = None) -> TrialRun:
     Raises:
         EngineError: The folder is already used, or the model folder is missing.
     """
+    # TODO: copying a large model folder here holds up the event loop (and every
+    # request of `hpotui serve`) for as long as the copy takes; moving it to a
+    # thread waits on the launcher handling a stop that arrives mid-copy.
     try:
         paths = prepare_trial(spec)
     except OSError as err:

@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 API = "/platform/rest/deeplearning/v1"
 DEFAULT_MAX_UPLOAD = 512 * 1024 * 1024
+UNPACKED_PER_UPLOAD = 20
+"""The default unpacked-size limit, as a multiple of the upload limit."""
 
 
 def _routes() -> list[Route]:
@@ -69,6 +71,7 @@ def create_app(
     users_file: Path,
     *,
     max_upload: int = DEFAULT_MAX_UPLOAD,
+    max_unpacked: int | None = None,
     executor_factory: Callable[[Experiment], Executor] | None = None,
 ) -> Starlette:
     """The WML-A-compatible application over the embedded engine.
@@ -77,14 +80,19 @@ def create_app(
         root: The server's folder; each user's workspace is ``root/users/NAME``.
         users_file: The accounts (``hpotui users add``).
         max_upload: Largest request body accepted, in bytes.
+        max_unpacked: Largest total size an uploaded archive may unpack to, in
+            bytes; by default 20 times ``max_upload``.
         executor_factory: How trials run (tests may pass their own).
     """
+    if max_unpacked is None:
+        max_unpacked = UNPACKED_PER_UPLOAD * max_upload
     state = ServerState(
-        Accounts(users_file), Tenants(root, executor_factory), max_upload
+        Accounts(users_file), Tenants(root, executor_factory), max_upload, max_unpacked
     )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> Any:
+        await state.tenants.resume_all()
         yield
         await state.tenants.close()
 

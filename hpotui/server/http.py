@@ -33,6 +33,8 @@ class ServerState:
     tenants: Tenants
     max_upload: int
     """Largest request body accepted, in bytes."""
+    max_unpacked: int
+    """Largest total size of the files an uploaded archive unpacks to, in bytes."""
     answers: dict[tuple[str, str], tuple[float, bytes]] = field(default_factory=dict)
     """Rendered task answers by (user, task) with the time they go stale."""
 

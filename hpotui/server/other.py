@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import tarfile
 from pathlib import Path
 
@@ -10,6 +11,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 
 from hpotui.algorithms.registry import builtin_names
+from hpotui.backends.wmla.archive import UnpackedSizeError
+from hpotui.engine.logtail import tail_lines
+from hpotui.engine.trial_files import trial_paths
 from hpotui.errors import HpotuiError
 from hpotui.plugin_host.installed import PluginRegistry
 from hpotui.records import TrialRecord
@@ -64,9 +68,14 @@ async def get_algorithm(request: Request) -> Response:
 
 
 async def install_algorithm(request: Request) -> Response:
-    """POST: ``data`` names the plugin; ``file`` is a tar with optimizer.py at root."""
+    """POST: ``data`` names the plugin; ``file`` is a tar with optimizer.py at root.
+
+    ``?replace=true`` (hpotui's own; WML-A has no such option) replaces a plugin
+    of that name instead of refusing the install.
+    """
     user = current_user(request)
     check_length(request)
+    replace = _flag(request, "replace")
     tenants = state_of(request).tenants
     scratch = tenants.scratch(user)
     try:
@@ -82,15 +91,27 @@ async def install_algorithm(request: Request) -> Response:
         if not isinstance(name, str) or not name:
             raise Refusal(400, "the data field must name the plugin (name)")
         try:
-            folder = unpack_upload(archive, scratch / "plugin")
-            _plugins(request, user).install(
-                folder, name, log_level=data.get("logLevel"), replace=False
+            folder = await asyncio.to_thread(
+                unpack_upload, archive, scratch / "plugin",
+                state_of(request).max_unpacked,
             )
+            _plugins(request, user).install(
+                folder, name, log_level=data.get("logLevel"), replace=replace
+            )
+        except UnpackedSizeError as err:
+            raise Refusal(413, err.message) from err
         except (ValueError, HpotuiError) as err:
             raise Refusal(400, str(err)) from err
     finally:
         tenants.discard(scratch)
     return Response(status_code=200)
+
+
+def _flag(request: Request, name: str) -> bool:
+    value = request.query_params.get(name, "false").lower()
+    if value not in ("true", "false"):
+        raise Refusal(400, f"the query parameter {name} must be true or false")
+    return value == "true"
 
 
 async def delete_algorithm(request: Request) -> Response:
@@ -125,16 +146,36 @@ async def get_exec(request: Request) -> Response:
     return json_answer(exec_json(task, trial, user))
 
 
+_LOG_LINES = 100_000
+
+
 async def exec_log(request: Request) -> Response:
-    """The trial's output: a JSON string for JSON clients, else plain text."""
+    """The trial's output: a JSON string for JSON clients, else plain text.
+
+    ``?logType=outlog`` gives its stdout and ``?logType=errlog`` its stderr, as
+    WML-A does; without it both come, stdout first.
+    """
     user = current_user(request)
     task, trial = await _trial(request, user)
-    backend = state_of(request).tenants.backend(user)
-    tail = await backend.trial_log(task, trial.id, lines=100_000)
-    text = "".join(f"{line}\n" for line in tail.lines)
+    kind = request.query_params.get("logType")
+    if kind in ("outlog", "errlog"):
+        lines = _log_file(trial, kind)
+    elif kind is None:
+        backend = state_of(request).tenants.backend(user)
+        lines = (await backend.trial_log(task, trial.id, lines=_LOG_LINES)).lines
+    else:
+        raise Refusal(400, f"logType {kind} is not known; use outlog or errlog")
+    text = "".join(f"{line}\n" for line in lines)
     if "json" in request.headers.get("accept", "").split(",")[0]:
         return JSONResponse(text)
     return PlainTextResponse(text)
+
+
+def _log_file(trial: TrialRecord, kind: str) -> list[str]:
+    if trial.config_path is None:
+        return []
+    paths = trial_paths(Path(trial.config_path).parent)
+    return tail_lines(paths.stdout if kind == "outlog" else paths.stderr, _LOG_LINES)
 
 
 async def exec_result(request: Request) -> Response:
@@ -146,8 +187,8 @@ async def exec_result(request: Request) -> Response:
     folder = Path(trial.config_path).parent
     scratch = state_of(request).tenants.scratch(user)
     archive = scratch / "result.tar.gz"
-    with tarfile.open(archive, "w:gz") as bundle:
-        bundle.add(folder, arcname=".")
+    # Packing a large trial folder takes seconds; the event loop keeps answering.
+    await asyncio.to_thread(_pack_result, folder, archive)
     size = archive.stat().st_size
     disposition = f'attachment; filename="{trial.id}.tar.gz"; size={size}'
     return FileResponse(
@@ -156,6 +197,11 @@ async def exec_result(request: Request) -> Response:
         headers={"content-disposition": disposition},
         background=BackgroundTask(state_of(request).tenants.discard, scratch),
     )
+
+
+def _pack_result(folder: Path, archive: Path) -> None:
+    with tarfile.open(archive, "w:gz") as bundle:
+        bundle.add(folder, arcname=".")
 
 
 def _logged_on_user(request: Request) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from hpotui.engine.history import superseded_ids
 from hpotui.experiment.model import Experiment
 from hpotui.records import ExperimentSummary, TrialRecord
 from hpotui.states import TrialState
@@ -124,7 +125,13 @@ def task_json(
     """A task object as GET /hypersearch/{hpoName} returns it."""
     types = {hp.name: hp.type for hp in experiment.hyperparams} if experiment else {}
     resource = resource_name(experiment)
-    items = [experiment_json(summary.name, t, types, resource) for t in trials]
+    # A trial run again after an interruption is shown once, by its re-run.
+    rerun = superseded_ids(trials)
+    items = [
+        experiment_json(summary.name, t, types, resource)
+        for t in trials
+        if t.id not in rerun
+    ]
     total = "-" if summary.max_jobs < 0 else str(summary.max_jobs)
     body: dict[str, Any] = {
         "hpoName": summary.name,

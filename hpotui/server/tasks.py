@@ -13,6 +13,7 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hpotui.backends.wmla.archive import UnpackedSizeError
 from hpotui.errors import HpotuiError, StoreError
 from hpotui.experiment.wmla import from_wmla_request
 from hpotui.server.http import (
@@ -58,7 +59,12 @@ async def submit(request: Request) -> Response:
         name = new_task_name(user)
         target = tenants.upload_dir(user, name)
         try:
-            folder = unpack_upload(archive, target)
+            folder = await asyncio.to_thread(
+                unpack_upload, archive, target, state_of(request).max_unpacked
+            )
+        except UnpackedSizeError as err:
+            tenants.discard(target)
+            raise Refusal(413, err.message) from err
         except (ValueError, HpotuiError) as err:
             tenants.discard(target)
             raise Refusal(400, f"the model archive cannot be used: {err}") from err
@@ -88,12 +94,38 @@ async def _start(
     tenants = state_of(request).tenants
     try:
         experiment = from_wmla_request(data, folder.parent, name=name)
+        _check_model_main(experiment.model.command, folder)
         model = experiment.model.model_copy(update={"dir": folder.resolve()})
         experiment = experiment.model_copy(update={"model": model})
         return await tenants.backend(user).submit(experiment)
+    except Refusal:
+        tenants.discard(tenants.upload_dir(user, name))
+        raise
     except HpotuiError as err:
         tenants.discard(tenants.upload_dir(user, name))
         raise Refusal(400, err.message) from err
+
+
+def _check_model_main(command: list[str], folder: Path) -> None:
+    """Refuse a ``--model-main`` that is not a file inside the uploaded model folder.
+
+    Trials run the script from a copy of that folder, so a script outside it, or
+    one the archive lacks, could only fail (or run something that is not the
+    user's).
+    """
+    script = command[1] if len(command) > 1 else ""
+    root = folder.resolve()
+    path = (root / script).resolve()
+    if path.is_file() and path.is_relative_to(root):
+        return
+    scripts = sorted(p.name for p in root.glob("*.py"))[:5]
+    holds = f"it holds {', '.join(scripts)}" if scripts else "it holds no .py file"
+    raise Refusal(
+        400,
+        f"--model-main {script} in modelSpec.args is not a file inside the uploaded "
+        f"model folder ({holds}); name a script of the archive, relative to its "
+        "top folder",
+    )
 
 
 async def list_tasks(request: Request) -> Response:

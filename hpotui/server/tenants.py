@@ -2,10 +2,16 @@
 
 Each account gets its own workspace folder (store, trial folders, plugins) and its
 own :class:`LocalBackend`, so one user can neither see nor touch another's tasks.
+
+A task outlives the server: when the server stops it notes the tasks it was
+running, and on start-up it resumes those and any task a killed server left
+RUNNING, so clients that follow a task see it finish.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import secrets
 import shutil
 import tarfile
@@ -16,7 +22,16 @@ from pathlib import Path
 from hpotui.backends.local import LocalBackend
 from hpotui.backends.wmla.archive import unpack_safely
 from hpotui.engine.executor import Executor
+from hpotui.errors import HpotuiError
 from hpotui.experiment.model import Experiment
+from hpotui.records import ExperimentSummary
+from hpotui.states import ExperimentState
+from hpotui.store.workspace import DB_NAME
+
+logger = logging.getLogger(__name__)
+
+_RESUME_FILE = "resume_on_start.json"
+"""In a user's workspace: the tasks the server was running when it stopped."""
 
 
 def new_task_name(user: str) -> str:
@@ -36,15 +51,18 @@ def model_root(folder: Path) -> Path:
     return folder
 
 
-def unpack_upload(archive: Path, target: Path) -> Path:
+def unpack_upload(archive: Path, target: Path, max_bytes: int | None = None) -> Path:
     """Unpack an uploaded tar (gzip or plain) safely and return the model folder.
+
+    This reads the whole archive; call it in a thread, not on the event loop.
 
     Raises:
         ValueError: The upload is not a tar archive.
+        UnpackedSizeError: It would unpack to more than ``max_bytes``.
     """
     if not tarfile.is_tarfile(archive):
         raise ValueError("the file part is not a tar archive (gzip or plain)")
-    unpack_safely(archive, target)
+    unpack_safely(archive, target, max_bytes)
     return model_root(target)
 
 
@@ -89,7 +107,66 @@ class Tenants:
     def discard(folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
+    async def resume_all(self) -> list[str]:
+        """Continue every task that was running when the server last went down.
+
+        Returns:
+            The names of the tasks resumed.
+        """
+        users = self.root / "users"
+        folders = sorted(users.iterdir()) if users.is_dir() else []
+        resumed: list[str] = []
+        for folder in folders:
+            if (folder / DB_NAME).is_file():
+                resumed += await self._resume_user(folder.name)
+        return resumed
+
+    async def _resume_user(self, user: str) -> list[str]:
+        backend = self.backend(user)
+        noted = _take_noted(self.workspace(user) / _RESUME_FILE)
+        resumed: list[str] = []
+        for summary in await backend.list_experiments():
+            if not _was_running(summary, noted):
+                continue
+            try:
+                await backend.resume(summary.name)
+            except HpotuiError as err:
+                logger.warning("cannot resume %s: %s", summary.name, err.message)
+                continue
+            logger.info("resumed %s of %s after a restart", summary.name, user)
+            resumed.append(summary.name)
+        return resumed
+
     async def close(self) -> None:
-        for backend in self._backends.values():
+        """Interrupt every running task, noting it so the next start resumes it."""
+        for user, backend in self._backends.items():
+            running = backend.running()
+            if running:
+                path = self.workspace(user) / _RESUME_FILE
+                path.write_text(json.dumps(running))
             await backend.close()
         self._backends.clear()
+
+
+def _take_noted(path: Path) -> set[str]:
+    """The task names in ``path``, which is removed; a damaged file is logged."""
+    if not path.exists():
+        return set()
+    try:
+        names = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        logger.warning("ignoring %s: %s", path, err)
+        names = []
+    path.unlink(missing_ok=True)
+    if not isinstance(names, list):
+        return set()
+    return {n for n in names if isinstance(n, str)}
+
+
+def _was_running(summary: ExperimentSummary, noted: set[str]) -> bool:
+    """Left RUNNING by a killed server, or interrupted by a server that stopped."""
+    if summary.owner is not None:
+        return False
+    if not summary.state.is_final:
+        return True
+    return summary.name in noted and summary.state is ExperimentState.STOPPED

@@ -130,7 +130,12 @@ class WmlaBackend(ExecFiles, Backend):
         ]
 
     async def get_experiment(self, name: str) -> ExperimentDetail:
-        body = await self.http.json("GET", _task_path(name))
+        return await self._detail(name, retry_refused=False)
+
+    async def _detail(self, name: str, retry_refused: bool) -> ExperimentDetail:
+        body = await self.http.json(
+            "GET", _task_path(name), retry_refused=retry_refused
+        )
         if not isinstance(body, dict):
             raise RemoteError(
                 f"The server has no task named {name}; `hpotui --profile "
@@ -194,13 +199,22 @@ class WmlaBackend(ExecFiles, Backend):
         return name
 
     async def stop(self, name: str) -> None:
+        await self.request_stop(name)
+
+    async def request_stop(self, name: str) -> bool:
+        """Ask the server to stop the task.
+
+        Returns:
+            False when the server answered that it had already stopped.
+        """
         try:
             await self.http.send("PUT", _task_path(name))
         except RemoteRefusedError as err:
             if err.status == 400 and "already stopped" in err.excerpt:
                 logger.info("%s was already stopped", name)
-                return
+                return False
             raise
+        return True
 
     async def delete(self, name: str) -> None:
         await self.http.send("DELETE", _task_path(name))
@@ -248,7 +262,8 @@ class WmlaBackend(ExecFiles, Backend):
 
     async def _poll(self, name: str) -> ExperimentDetail:
         try:
-            return await self.get_experiment(name)
+            # A server restarting refuses connections for a moment; ride it out.
+            return await self._detail(name, retry_refused=True)
         except AuthenticationError as err:
             raise MonitoringDetachedError(name, self.profile.name) from err
 
@@ -274,9 +289,22 @@ class WmlaBackend(ExecFiles, Backend):
         return AlgorithmInfo(str(body.get("name", name)), str(body.get("type")), body)
 
     async def install_algorithm(
-        self, name: str, folder: Path, log_level: str | None = None
+        self,
+        name: str,
+        folder: Path,
+        log_level: str | None = None,
+        replace: bool = False,
     ) -> None:
-        """Upload ``folder`` (with optimizer.py at its root) as the plugin ``name``."""
+        """Upload ``folder`` (with optimizer.py at its root) as the plugin ``name``.
+
+        Args:
+            name: The plugin's name.
+            folder: The plugin folder.
+            log_level: The plugin logger's level; the server's default if None.
+            replace: Replace a plugin of that name. WML-A has no such option;
+                this sends hpotui's own query parameter ``replace=true``, which
+                ``hpotui serve`` honours.
+        """
         if not (folder / "optimizer.py").is_file():
             raise RemoteError(
                 f"{folder} has no optimizer.py; a plugin folder holds optimizer.py "
@@ -288,7 +316,13 @@ class WmlaBackend(ExecFiles, Backend):
         }
         upload = MultipartUpload(data, archive, f"{name}.tar")
         try:
-            await self.http.send("POST", "/hypersearch/algorithm/install", files=upload)
+            # TODO: a WML-A cluster ignores replace=true and may refuse a name in
+            # use; deleting first would lose the old plugin if the upload then
+            # failed, so it waits on seeing how a cluster words that refusal.
+            params = {"replace": "true"} if replace else None
+            await self.http.send(
+                "POST", "/hypersearch/algorithm/install", params=params, files=upload
+            )
         finally:
             upload.close()
             archive.unlink(missing_ok=True)

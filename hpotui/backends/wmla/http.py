@@ -50,12 +50,24 @@ def insecure_warning(profile: Profile) -> str | None:
     )
 
 
+def claim_insecure_warning(profile: Profile) -> str | None:
+    """The insecure-TLS warning if nothing has shown it yet in this process.
+
+    Whoever claims it shows it (the CLI prints it); later claims get None, so a
+    process warns once per profile.
+    """
+    warning = insecure_warning(profile)
+    if warning is None or profile.name in _warned_insecure:
+        return None
+    _warned_insecure.add(profile.name)
+    return warning
+
+
 def tls_setting(profile: Profile) -> ssl.SSLContext | bool:
     """What httpx should verify against: a bundle, the system store, or nothing."""
-    warning = insecure_warning(profile)
-    if warning is not None:
-        if profile.name not in _warned_insecure:
-            _warned_insecure.add(profile.name)
+    if insecure_warning(profile) is not None:
+        warning = claim_insecure_warning(profile)
+        if warning is not None:
             logger.warning("%s", warning)
         return False
     bundle = profile.ca_bundle or os.environ.get("SSL_CERT_FILE")
@@ -151,10 +163,14 @@ class WmlaHttp:
         files: FilesFactory | None = None,
         accept: str = "application/json",
         stream: bool = False,
+        retry_refused: bool = False,
     ) -> httpx.Response:
         """Send one request, retrying and re-authenticating as needed.
 
         With ``stream`` the body is left unread: the caller reads and closes it.
+        With ``retry_refused`` a refused connection is retried like a reset:
+        monitoring rides out a server that is restarting, while a first call to
+        a wrong URL still fails at once.
         """
         url = self.url(path)
         if self.credentials.needs_logon():
@@ -163,7 +179,7 @@ class WmlaHttp:
         attempt = 0
         while True:
             request = self._build(method, url, params, files, accept)
-            response = await self._send_once(request, attempt, stream)
+            response = await self._send_once(request, attempt, stream, retry_refused)
             if response is None:
                 attempt += 1
                 continue
@@ -220,9 +236,9 @@ class WmlaHttp:
         )
 
     async def _send_once(
-        self, request: httpx.Request, attempt: int, stream: bool
+        self, request: httpx.Request, attempt: int, stream: bool, retry_refused: bool
     ) -> httpx.Response | None:
-        """The response, or None after a reset or time-out that will be retried."""
+        """The response, or None after a failure that will be retried."""
         try:
             response = await self._client.send(request, stream=True)
         except httpx.TimeoutException as err:
@@ -240,6 +256,14 @@ class WmlaHttp:
                 ) from err
             logger.warning(
                 "connection reset — retrying %d/%d", attempt + 1, self.retries
+            )
+        except httpx.ConnectError as err:
+            retry = retry_refused and not _is_tls_failure(err)
+            if not retry or attempt >= self.retries:
+                raise self._transport_error(err, str(request.url)) from err
+            logger.warning(
+                "connection refused (%s) — retrying %d/%d",
+                err or type(err).__name__, attempt + 1, self.retries,
             )
         except httpx.TransportError as err:
             raise self._transport_error(err, str(request.url)) from err

@@ -1,0 +1,155 @@
+"""A restarted ``hpotui serve`` continues the tasks it was running."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import textwrap
+from pathlib import Path
+
+import pytest
+from wmla_helpers import fixture
+from wmla_loopback import start_serve
+
+from hpotui.backends.profiles import Profile
+from hpotui.backends.wmla import WmlaBackend
+from hpotui.backends.wmla.book import TaskBook
+from hpotui.server.app import API
+from hpotui.server.users import add_user
+from hpotui.states import ExperimentState, TrialState
+from hpotui.store import Store
+
+TRAIN = textwrap.dedent(
+    """
+    import json, os, time
+    config = json.load(open("config.json"))
+    time.sleep(2)
+    loss = (config["learning_rate"] - 0.05) ** 2
+    path = os.path.join(os.environ["RESULT_DIR"], "val_dict_list.json")
+    json.dump([{"steps": 1, "loss": loss}], open(path, "w"))
+    """
+)
+JOBS = 4
+
+
+@pytest.fixture(autouse=True)
+def _config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HPOTUI_CONFIG_DIR", str(tmp_path / "config"))
+
+
+def _request() -> dict:
+    body = fixture("request_hpo_random.json")
+    body["modelSpec"]["args"] = "--exec-start PyTorch --model-main train.py"
+    body["algoDef"].update(maxJobNum=JOBS, maxParalleJobNum=2)
+    body["algoDef"]["algoParams"] = [{"name": "RandomSeed", "value": "5"}]
+    return body
+
+
+def _client(port: int, tmp_path: Path) -> WmlaBackend:
+    profile = Profile(
+        name="alice", url=f"http://127.0.0.1:{port}{API}", user="alice",
+        auth="basic", poll_interval=0.3,
+    )  # fmt: skip
+    return WmlaBackend(
+        profile, "alice-pw", book=TaskBook(tmp_path / "book.json"), fastest_poll=0.1
+    )
+
+
+async def _wait_for_a_running_trial(client: WmlaBackend, name: str) -> None:
+    for _ in range(200):
+        detail = await client.get_experiment(name)
+        if any(t.state is TrialState.RUNNING for t in detail.trials):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no trial of {name} started")
+
+
+@pytest.mark.parametrize(
+    "how", [signal.SIGKILL, signal.SIGTERM], ids=["kill", "term"]
+)
+async def test_a_task_running_when_serve_went_down_finishes_after_a_restart(
+    tmp_path: Path, how: signal.Signals
+) -> None:
+    """A task whose server was killed (or stopped) mid-run is continued by the
+    restarted server: it ends FINISHED with max_jobs trials, each shown once, and
+    the interrupted trials are run again rather than left RUNNING or STOPPED."""
+    users = tmp_path / "users.json"
+    add_user(users, "alice", "alice-pw")
+    model = tmp_path / "toy"
+    model.mkdir()
+    (model / "train.py").write_text(TRAIN)
+    workspace = tmp_path / "ws"
+
+    process, port, _ = start_serve(workspace, users)
+    try:
+        client = _client(port, tmp_path)
+        name = await client.submit_request(_request(), model)
+        await _wait_for_a_running_trial(client, name)
+    finally:
+        process.send_signal(how)
+        process.wait(20)
+    await client.close()
+
+    process, port, _ = start_serve(workspace, users, port)
+    try:
+        client = _client(port, tmp_path)
+        [event async for event in client.events(name)]
+        detail = await client.get_experiment(name)
+        await client.close()
+    finally:
+        process.terminate()
+        process.wait(20)
+
+    assert detail.summary.state is ExperimentState.FINISHED
+    assert [t.state for t in detail.trials] == [TrialState.FINISHED] * JOBS
+    assert len({t.id for t in detail.trials}) == JOBS
+    assert len({json.dumps(t.params) for t in detail.trials}) == JOBS
+    stored = Store(workspace / "server" / "users" / "alice").trials(name)
+    interrupted = [t for t in stored if t.state is TrialState.INTERRUPTED]
+    assert interrupted, "the server went down before any trial was running"
+    assert {t.id for t in interrupted} <= {t.retry_of for t in stored}
+
+
+async def test_following_rides_out_a_restart_of_serve(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client following a task keeps following while the server restarts: the
+    refused connections are retried (and logged), and it sees the task finish."""
+    users = tmp_path / "users.json"
+    add_user(users, "alice", "alice-pw")
+    model = tmp_path / "toy"
+    model.mkdir()
+    (model / "train.py").write_text(TRAIN)
+    workspace = tmp_path / "ws"
+
+    process, port, _ = start_serve(workspace, users)
+    client = _client(port, tmp_path)
+    try:
+        name = await client.submit_request(_request(), model)
+        await _wait_for_a_running_trial(client, name)
+        following = asyncio.ensure_future(
+            asyncio.wait_for(_collect(client, name), 120)
+        )
+        process.send_signal(signal.SIGKILL)
+        process.wait(20)
+        with caplog.at_level(logging.WARNING):
+            await asyncio.sleep(1.0)  # the client meets a closed port meanwhile
+            process, port, _ = await asyncio.to_thread(
+                start_serve, workspace, users, port
+            )
+            await following
+        detail = await client.get_experiment(name)
+    finally:
+        await client.close()
+        process.terminate()
+        process.wait(20)
+
+    assert "connection refused" in caplog.text and "retrying 1/5" in caplog.text
+    assert detail.summary.state is ExperimentState.FINISHED
+    assert [t.state for t in detail.trials] == [TrialState.FINISHED] * JOBS
+
+
+async def _collect(client: WmlaBackend, name: str) -> list:
+    return [event async for event in client.events(name)]
