@@ -17,11 +17,8 @@ from dask_support import alive
 import hpotui.engine.dask_worker as dask_worker
 from hpotui.cli.main import _register_verbs, cli
 from hpotui.engine.dask_bundle import ModelFiles, bundle_dir, pack_model
-from hpotui.engine.dask_executor import DaskExecutor
 from hpotui.engine.dask_guard import GuardClient, watch
 from hpotui.engine.trial_files import trial_paths
-from hpotui.errors import EngineError
-from hpotui.experiment.model import ExecutorSpec
 
 
 def _sleeper() -> subprocess.Popen[bytes]:
@@ -109,13 +106,6 @@ def test_returned_files_keep_the_end_of_a_long_log(
     log = files["log/stdout.log"].decode().splitlines()
     assert log[0] == "[... 836 bytes left on the worker ...]"
     assert log[1:] == [f"line {n:03d}" for n in range(93, 100)]
-
-
-def test_settings_that_cannot_work_are_refused() -> None:
-    with pytest.raises(EngineError, match="needs an address"):
-        DaskExecutor(ExecutorSpec(type="dask"))
-    with pytest.raises(EngineError, match="use executor: {type: local}"):
-        DaskExecutor(ExecutorSpec(type="dask", cluster="local"), gpus_per_trial=1)
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ from hpotui.engine.executor import Executor, TrialHandle, TrialSpec
 from hpotui.engine.process import GRACE_SECONDS
 from hpotui.engine.trial_files import trial_paths, write_config
 from hpotui.errors import EngineError
+from hpotui.experiment.executor_rules import describe_problems, executor_problems
 from hpotui.experiment.model import ExecutorSpec, Experiment
 from hpotui.states import TrialState
 
@@ -72,16 +73,9 @@ class DaskExecutor(Executor):
         grace: float = GRACE_SECONDS,
         interval: float = INTERVAL_SECONDS,
     ) -> None:
-        if settings.address is None and settings.cluster != "local":
-            raise EngineError(
-                "executor type dask needs an address (executor.address: "
-                "tcp://host:8786) or a cluster started here (executor.cluster: local)"
-            )
-        if settings.cluster == "local" and gpus_per_trial:
-            raise EngineError(
-                "gpus_per_trial with executor.cluster: local is not supported; on "
-                "one machine use executor: {type: local}, which hands out devices"
-            )
+        problems = executor_problems(settings, gpus_per_trial)
+        if problems:
+            raise EngineError(describe_problems(problems))
         self.settings = settings
         self.gpus_per_trial = gpus_per_trial
         self.workers = settings.workers or max_parallel_jobs
@@ -210,10 +204,8 @@ class DaskExecutor(Executor):
             try:
                 if self.settings.cluster == "local":
                     self.cluster = await _local_cluster(self.workers)
-                self.client = await Client(
-                    self.address, asynchronous=True, timeout=CONNECT_SECONDS
-                )
-            except (OSError, TimeoutError) as err:
+                self.client = await _client(self.address)
+            except Exception as err:  # OSError, TimeoutError, a bad address, ...
                 self._fault = (
                     f"cannot reach the Dask scheduler at {self.address}: {err}; "
                     "check executor.address (or --dask-address) and that the "
@@ -278,6 +270,18 @@ class DaskExecutor(Executor):
         handle = self._running.get(message.get("key", ""))
         if handle is not None:
             handle.take(message)
+
+
+async def _client(address: str) -> Client:
+    client = Client(address, asynchronous=True, timeout=CONNECT_SECONDS)
+    try:
+        await client
+    except BaseException:
+        # an unawaited close would warn "coroutine never awaited" when collected
+        with contextlib.suppress(Exception):
+            await client.close()
+        raise
+    return client
 
 
 async def _local_cluster(workers: int) -> LocalCluster:
