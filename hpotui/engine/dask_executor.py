@@ -220,7 +220,14 @@ class DaskExecutor(Executor):
     async def _check_gpu_workers(self) -> None:
         if not self.gpus_per_trial or self.client is None:
             return
-        info = await self.client.scheduler_info()  # type: ignore[misc]
+        # Client.scheduler_info() cannot be awaited, and for an asynchronous
+        # client it returns a cached summary that may list no workers; the
+        # scheduler's identity call lists every worker with its resources.
+        try:
+            info = await self.client.scheduler.identity()
+        except Exception as err:  # the check only warns; the trials show the rest
+            logger.warning("cannot list the Dask workers' GPU resources: %s", err)
+            return
         offered = [
             worker.get("resources", {}).get("GPU", 0)
             for worker in info.get("workers", {}).values()
