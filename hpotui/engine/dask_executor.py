@@ -89,6 +89,7 @@ class DaskExecutor(Executor):
         self._connecting = asyncio.Lock()
         self._uploads: dict[Path, _Uploaded] = {}
         self._running: dict[str, DaskTrialHandle] = {}
+        self._workers: set[str] = set()
         self._cleanups: set[asyncio.Future[None]] = set()
 
     @classmethod
@@ -145,6 +146,8 @@ class DaskExecutor(Executor):
         await asyncio.gather(*self._cleanups, return_exceptions=True)
         if self.client is not None:
             with contextlib.suppress(Exception):
+                # else the scheduler tells this closing client of its own leaving
+                self.client.unsubscribe_topic("all")
                 await self.client.close()
         if self.cluster is not None:
             with contextlib.suppress(Exception):
@@ -214,24 +217,28 @@ class DaskExecutor(Executor):
                 logger.error("%s", self._fault)
                 return
             self.client.subscribe_topic(self.topic, self._on_event)
+            # the scheduler's own events: workers joining and leaving
+            self.client.subscribe_topic("all", self._on_cluster_event)
             logger.info("trials run on the Dask cluster at %s", self.address)
-            await self._check_gpu_workers()
+            await self._look_at_workers()
 
-    async def _check_gpu_workers(self) -> None:
-        if not self.gpus_per_trial or self.client is None:
-            return
+    async def _look_at_workers(self) -> None:
+        assert self.client is not None
         # Client.scheduler_info() cannot be awaited, and for an asynchronous
         # client it returns a cached summary that may list no workers; the
         # scheduler's identity call lists every worker with its resources.
         try:
             info = await self.client.scheduler.identity()
-        except Exception as err:  # the check only warns; the trials show the rest
-            logger.warning("cannot list the Dask workers' GPU resources: %s", err)
+        except Exception as err:  # only for warnings; the trials show the rest
+            logger.warning("cannot list the Dask workers: %s", err)
             return
-        offered = [
-            worker.get("resources", {}).get("GPU", 0)
-            for worker in info.get("workers", {}).values()
-        ]
+        workers = info.get("workers", {})
+        self._workers.update(workers)
+        if not workers:
+            self._warn_no_workers()
+        if not self.gpus_per_trial:
+            return
+        offered = [w.get("resources", {}).get("GPU", 0) for w in workers.values()]
         if not any(gpus >= self.gpus_per_trial for gpus in offered):
             logger.warning(
                 "no Dask worker offers %d GPU resources yet; trials wait until one "
@@ -270,6 +277,29 @@ class DaskExecutor(Executor):
             gpus_per_trial=self.gpus_per_trial,
             grace=self.grace,
             interval=self.interval,
+        )
+
+    def _on_cluster_event(self, event: tuple[float, dict]) -> None:
+        _, message = event
+        action, worker = message.get("action"), message.get("worker")
+        if self._closed or not isinstance(worker, str):
+            return
+        if action == "add-worker":
+            self._workers.add(worker)
+        elif action == "remove-worker":
+            self._workers.discard(worker)
+            logger.info("Dask worker %s left the cluster", worker)
+            for handle in list(self._running.values()):
+                handle.lose_worker(worker)
+            if not self._workers:
+                self._warn_no_workers()
+
+    def _warn_no_workers(self) -> None:
+        logger.warning(
+            "no Dask worker is left at %s; the experiment waits for workers to "
+            "join (start one with `dask worker %s`)",
+            self.address,
+            self.address,
         )
 
     def _on_event(self, event: tuple[float, dict]) -> None:

@@ -108,6 +108,8 @@ def run_remote_trial(job: RemoteJob) -> RemoteResult:
     if started.is_set():
         return RemoteResult(None, {}, worker.address)
     started.set()
+    # the engine learns where the trial runs, to notice when this worker leaves
+    worker.log_event(job.topic, {"key": job.key, "worker": worker.address})
 
     holder, devices = _take_gpus(job, worker)
     spec = _worker_spec(job, worker, devices)
