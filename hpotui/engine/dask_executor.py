@@ -329,7 +329,11 @@ async def _local_cluster(workers: int) -> LocalCluster:
         processes=True,
         asynchronous=True,
         scheduler_port=0,
-        dashboard_address=None,
+        # The scheduler always serves its health and metrics routes over HTTP, on
+        # port 8787 when no address is given (a warning if that port is taken);
+        # bind them to a free loopback port and leave the dashboard off.
+        dashboard_address="127.0.0.1:0",
+        scheduler_kwargs={"dashboard": False},
     )
 
 
