@@ -124,3 +124,12 @@ def test_contradicting_executor_flags_are_a_usage_error(
     result = CliRunner().invoke(cli, ["run", str(path), "--no-ui", *flags])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_the_exit_signal_is_set_once_the_command_has_exited() -> None:
+    popen = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.2)"])
+    process = dask_worker.TrialProcess(popen)
+    exited = dask_worker._exit_signal(process)
+    assert not exited.is_set()
+    assert exited.wait(30)
+    assert process.returncode == 0
