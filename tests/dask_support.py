@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +80,19 @@ def kill_leftovers(folder: Path) -> None:
     for trial_pid, _ in read_pids(folder).values():
         if alive(trial_pid):
             os.kill(trial_pid, 9)
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_dask(program: str, *args: str) -> subprocess.Popen[bytes]:
+    """``dask scheduler`` or ``dask worker`` as a process of its own."""
+    return subprocess.Popen(
+        [sys.executable, "-m", f"distributed.cli.dask_{program}", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )

@@ -17,11 +17,8 @@ from dask_support import alive
 import hpotui.engine.dask_worker as dask_worker
 from hpotui.cli.main import _register_verbs, cli
 from hpotui.engine.dask_bundle import ModelFiles, bundle_dir, pack_model
-from hpotui.engine.dask_executor import DaskExecutor
 from hpotui.engine.dask_guard import GuardClient, watch
 from hpotui.engine.trial_files import trial_paths
-from hpotui.errors import EngineError
-from hpotui.experiment.model import ExecutorSpec
 
 
 def _sleeper() -> subprocess.Popen[bytes]:
@@ -111,13 +108,6 @@ def test_returned_files_keep_the_end_of_a_long_log(
     assert log[1:] == [f"line {n:03d}" for n in range(93, 100)]
 
 
-def test_settings_that_cannot_work_are_refused() -> None:
-    with pytest.raises(EngineError, match="needs an address"):
-        DaskExecutor(ExecutorSpec(type="dask"))
-    with pytest.raises(EngineError, match="use executor: {type: local}"):
-        DaskExecutor(ExecutorSpec(type="dask", cluster="local"), gpus_per_trial=1)
-
-
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
@@ -134,3 +124,12 @@ def test_contradicting_executor_flags_are_a_usage_error(
     result = CliRunner().invoke(cli, ["run", str(path), "--no-ui", *flags])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_the_exit_signal_is_set_once_the_command_has_exited() -> None:
+    popen = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.2)"])
+    process = dask_worker.TrialProcess(popen)
+    exited = dask_worker._exit_signal(process)
+    assert not exited.is_set()
+    assert exited.wait(30)
+    assert process.returncode == 0

@@ -7,9 +7,11 @@ processes, as a user starts them, so that the test can kill the scheduler.
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,11 +91,15 @@ async def test_losing_the_scheduler_stops_the_experiment_resumably(
     ]
 
 
+@pytest.mark.parametrize("scheme", ["tcp", "tls"])
 async def test_an_unreachable_scheduler_stops_the_experiment_before_any_trial_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scheme: str
 ) -> None:
+    """A scheduler nobody listens on (tcp), or one the client cannot even try to
+    reach (tls without a TLS configuration, a TypeError inside Dask): either way
+    the experiment stops with the reason and its trials wait for a resume."""
     monkeypatch.setattr(dask_executor, "CONNECT_SECONDS", 0.5)
-    address = f"tcp://127.0.0.1:{_free_port()}"
+    address = f"{scheme}://127.0.0.1:{_free_port()}"
     exp = dask_experiment(
         tmp_path,
         SLOW,
@@ -101,13 +107,17 @@ async def test_an_unreachable_scheduler_stops_the_experiment_before_any_trial_ru
         limits={"max_jobs": 4, "max_parallel_jobs": 2},
     )
     backend = LocalBackend(tmp_path / "ws", poll_seconds=0.05)
-    try:
-        result = await backend.wait(await backend.submit(exp))
-        trials = backend.store.trials("exp")
-    finally:
-        await backend.close()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = await backend.wait(await backend.submit(exp))
+            trials = backend.store.trials("exp")
+        finally:
+            await backend.close()
+        gc.collect()  # an unawaited coroutine warns when it is collected
     assert result.state is ExperimentState.STOPPED
     assert result.reason.startswith(f"cannot reach the Dask scheduler at {address}")
     assert "check executor.address (or --dask-address)" in result.reason
     # the trials asked for wait, interrupted, for a resume
     assert {t.state for t in trials} == {TrialState.INTERRUPTED}
+    assert not [w for w in caught if "never awaited" in str(w.message)]

@@ -23,7 +23,8 @@ from hpotui.engine.logtail import TAIL_BYTES, tail_lines
 from hpotui.engine.scheduler import RunResult, Scheduler
 from hpotui.engine.session import record_experiment, run_session
 from hpotui.engine.trial_files import trial_paths
-from hpotui.errors import BackendError, EngineError
+from hpotui.errors import BackendError, EngineError, ExperimentFileError
+from hpotui.experiment.executor_rules import describe_problems, executor_problems
 from hpotui.experiment.model import Experiment
 from hpotui.records import ExperimentSummary
 from hpotui.states import ExperimentState, TrialState
@@ -99,7 +100,9 @@ class LocalBackend(Backend):
             ExperimentFileError: A stored experiment of that name differs in more
                 than its limits.
             EngineError: Another live engine runs it.
+            ExperimentFileError: Its executor settings cannot run; nothing is stored.
         """
+        _need_runnable_executor(experiment)
         recorded = record_experiment(self.store, experiment)
         self._start(recorded)
         return recorded.name
@@ -298,3 +301,14 @@ async def _drain(
             yield event
     finally:
         run.subscribers.remove(queue)
+
+
+def _need_runnable_executor(experiment: Experiment) -> None:
+    # Refused before the experiment is recorded: a run that cannot start would
+    # otherwise stay SUBMITTED in the store.
+    problems = executor_problems(experiment.executor, experiment.gpus_per_trial)
+    if problems:
+        raise ExperimentFileError(
+            f"experiment {experiment.name!r} cannot run:\n"
+            + describe_problems(problems)
+        )

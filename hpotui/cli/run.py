@@ -25,6 +25,12 @@ from hpotui.cli.results import run_report, summary_lines
 from hpotui.engine.executor import Executor
 from hpotui.engine.scheduler import RunResult
 from hpotui.engine.session import default_executor
+from hpotui.errors import ExperimentFileError
+from hpotui.experiment.executor_rules import (
+    address_problem,
+    describe_problems,
+    executor_problems,
+)
 from hpotui.experiment.model import Experiment
 from hpotui.states import ExperimentState
 
@@ -59,9 +65,11 @@ def _executor_changes(
             "LocalCluster started here), not both"
         )
     if executor == "local":
-        return {"type": "local"}
+        return {"type": "local", "address": None, "cluster": None, "workers": None}
     if address is not None:
-        return {"type": "dask", "address": address, "cluster": None}
+        if why := address_problem(address):
+            raise click.BadParameter(why, param_hint="--dask-address")
+        return {"type": "dask", "address": address, "cluster": None, "workers": None}
     if workers is not None:
         return {"type": "dask", "cluster": "local", "workers": workers, "address": None}
     return {"type": "dask"} if executor == "dask" else {}
@@ -74,6 +82,12 @@ def _with_executor(experiment: Experiment, changes: dict[str, Any]) -> Experimen
     nowhere = settings.address is None and settings.cluster is None
     if settings.type == "dask" and nowhere:
         settings = settings.model_copy(update={"cluster": "local"})
+    problems = executor_problems(settings, experiment.gpus_per_trial)
+    if problems:
+        raise ExperimentFileError(
+            "the executor flags leave settings that cannot run:\n"
+            + describe_problems(problems)
+        )
     return experiment.model_copy(update={"executor": settings})
 
 

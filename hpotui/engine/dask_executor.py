@@ -34,6 +34,7 @@ from hpotui.engine.executor import Executor, TrialHandle, TrialSpec
 from hpotui.engine.process import GRACE_SECONDS
 from hpotui.engine.trial_files import trial_paths, write_config
 from hpotui.errors import EngineError
+from hpotui.experiment.executor_rules import describe_problems, executor_problems
 from hpotui.experiment.model import ExecutorSpec, Experiment
 from hpotui.states import TrialState
 
@@ -72,16 +73,9 @@ class DaskExecutor(Executor):
         grace: float = GRACE_SECONDS,
         interval: float = INTERVAL_SECONDS,
     ) -> None:
-        if settings.address is None and settings.cluster != "local":
-            raise EngineError(
-                "executor type dask needs an address (executor.address: "
-                "tcp://host:8786) or a cluster started here (executor.cluster: local)"
-            )
-        if settings.cluster == "local" and gpus_per_trial:
-            raise EngineError(
-                "gpus_per_trial with executor.cluster: local is not supported; on "
-                "one machine use executor: {type: local}, which hands out devices"
-            )
+        problems = executor_problems(settings, gpus_per_trial)
+        if problems:
+            raise EngineError(describe_problems(problems))
         self.settings = settings
         self.gpus_per_trial = gpus_per_trial
         self.workers = settings.workers or max_parallel_jobs
@@ -95,6 +89,7 @@ class DaskExecutor(Executor):
         self._connecting = asyncio.Lock()
         self._uploads: dict[Path, _Uploaded] = {}
         self._running: dict[str, DaskTrialHandle] = {}
+        self._workers: set[str] = set()
         self._cleanups: set[asyncio.Future[None]] = set()
 
     @classmethod
@@ -151,6 +146,8 @@ class DaskExecutor(Executor):
         await asyncio.gather(*self._cleanups, return_exceptions=True)
         if self.client is not None:
             with contextlib.suppress(Exception):
+                # else the scheduler tells this closing client of its own leaving
+                self.client.unsubscribe_topic("all")
                 await self.client.close()
         if self.cluster is not None:
             with contextlib.suppress(Exception):
@@ -210,10 +207,8 @@ class DaskExecutor(Executor):
             try:
                 if self.settings.cluster == "local":
                     self.cluster = await _local_cluster(self.workers)
-                self.client = await Client(
-                    self.address, asynchronous=True, timeout=CONNECT_SECONDS
-                )
-            except (OSError, TimeoutError) as err:
+                self.client = await _client(self.address)
+            except Exception as err:  # OSError, TimeoutError, a bad address, ...
                 self._fault = (
                     f"cannot reach the Dask scheduler at {self.address}: {err}; "
                     "check executor.address (or --dask-address) and that the "
@@ -222,17 +217,28 @@ class DaskExecutor(Executor):
                 logger.error("%s", self._fault)
                 return
             self.client.subscribe_topic(self.topic, self._on_event)
+            # the scheduler's own events: workers joining and leaving
+            self.client.subscribe_topic("all", self._on_cluster_event)
             logger.info("trials run on the Dask cluster at %s", self.address)
-            await self._check_gpu_workers()
+            await self._look_at_workers()
 
-    async def _check_gpu_workers(self) -> None:
-        if not self.gpus_per_trial or self.client is None:
+    async def _look_at_workers(self) -> None:
+        assert self.client is not None
+        # Client.scheduler_info() cannot be awaited, and for an asynchronous
+        # client it returns a cached summary that may list no workers; the
+        # scheduler's identity call lists every worker with its resources.
+        try:
+            info = await self.client.scheduler.identity()
+        except Exception as err:  # only for warnings; the trials show the rest
+            logger.warning("cannot list the Dask workers: %s", err)
             return
-        info = await self.client.scheduler_info()  # type: ignore[misc]
-        offered = [
-            worker.get("resources", {}).get("GPU", 0)
-            for worker in info.get("workers", {}).values()
-        ]
+        workers = info.get("workers", {})
+        self._workers.update(workers)
+        if not workers:
+            self._warn_no_workers()
+        if not self.gpus_per_trial:
+            return
+        offered = [w.get("resources", {}).get("GPU", 0) for w in workers.values()]
         if not any(gpus >= self.gpus_per_trial for gpus in offered):
             logger.warning(
                 "no Dask worker offers %d GPU resources yet; trials wait until one "
@@ -273,11 +279,46 @@ class DaskExecutor(Executor):
             interval=self.interval,
         )
 
+    def _on_cluster_event(self, event: tuple[float, dict]) -> None:
+        _, message = event
+        action, worker = message.get("action"), message.get("worker")
+        if self._closed or not isinstance(worker, str):
+            return
+        if action == "add-worker":
+            self._workers.add(worker)
+        elif action == "remove-worker":
+            self._workers.discard(worker)
+            logger.info("Dask worker %s left the cluster", worker)
+            for handle in list(self._running.values()):
+                handle.lose_worker(worker)
+            if not self._workers:
+                self._warn_no_workers()
+
+    def _warn_no_workers(self) -> None:
+        logger.warning(
+            "no Dask worker is left at %s; the experiment waits for workers to "
+            "join (start one with `dask worker %s`)",
+            self.address,
+            self.address,
+        )
+
     def _on_event(self, event: tuple[float, dict]) -> None:
         _, message = event
         handle = self._running.get(message.get("key", ""))
         if handle is not None:
             handle.take(message)
+
+
+async def _client(address: str) -> Client:
+    client = Client(address, asynchronous=True, timeout=CONNECT_SECONDS)
+    try:
+        await client
+    except BaseException:
+        # an unawaited close would warn "coroutine never awaited" when collected
+        with contextlib.suppress(Exception):
+            await client.close()
+        raise
+    return client
 
 
 async def _local_cluster(workers: int) -> LocalCluster:
@@ -288,7 +329,11 @@ async def _local_cluster(workers: int) -> LocalCluster:
         processes=True,
         asynchronous=True,
         scheduler_port=0,
-        dashboard_address=None,
+        # The scheduler always serves its health and metrics routes over HTTP, on
+        # port 8787 when no address is given (a warning if that port is taken);
+        # bind them to a free loopback port and leave the dashboard off.
+        dashboard_address="127.0.0.1:0",
+        scheduler_kwargs={"dashboard": False},
     )
 
 

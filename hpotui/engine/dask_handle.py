@@ -40,6 +40,11 @@ class DaskTrialHandle(TrialHandle):
         self.executor = executor
         self.job = job
         self.worker: str | None = None
+        """The worker running this trial, once it has said so."""
+        self._given_up = asyncio.Event()
+        """Set when the run cannot end on its own: its worker left the cluster,
+        or it was ended before any worker took it."""
+        self._run_lost = False
         self._records: list[MetricRecord] = []
         self._lines: list[str] = []
         self._stopped: tuple[TrialState, str] | None = None
@@ -52,6 +57,8 @@ class DaskTrialHandle(TrialHandle):
         """Keep one live message from the worker until the next poll."""
         if self._outcome is not None or message.get("key") != self.job.key:
             return  # late news of an ended trial, or of a lost first run
+        if "worker" in message:
+            self.worker = str(message["worker"])
         self._records.extend(
             MetricRecord(int(item["step"]), dict(item["values"]))
             for item in message.get("records", [])
@@ -61,6 +68,11 @@ class DaskTrialHandle(TrialHandle):
         if lines:
             with contextlib.suppress(OSError), open(self._stdout, "a") as out:
                 out.write("".join(line + "\n" for line in lines))
+
+    def lose_worker(self, address: str) -> None:
+        """Note that the worker ``address`` left the cluster."""
+        if address == self.worker and self._outcome is None:
+            self._given_up.set()
 
     async def poll(self) -> tuple[list[MetricRecord], list[str]]:
         records, lines = self._records, self._lines
@@ -74,6 +86,9 @@ class DaskTrialHandle(TrialHandle):
         logger.info("ending trial %s: %s", self.spec.trial_id, reason)
         if self.executor.fault is not None:
             return
+        if self.worker is None:
+            # not started (maybe no worker is there to take it): cancel the task
+            self._given_up.set()
         try:
             event = self.executor.event(self.job.stop_event)
             await asyncio.wait_for(event.set(), _EVENT_SECONDS)
@@ -87,7 +102,8 @@ class DaskTrialHandle(TrialHandle):
                     self._outcome = await self._finish()
                 finally:
                     self.executor.ended(self)
-                    self.executor.later(self._forget(self.job, self._future))
+                    forget = self._forget(self.job, self._future, self._run_lost)
+                    self.executor.later(forget)
         return self._outcome
 
     async def _finish(self) -> TrialOutcome:
@@ -103,7 +119,29 @@ class DaskTrialHandle(TrialHandle):
                 return self._lost()
 
     async def _result(self) -> RemoteResult | TrialOutcome:
-        """The task's result, or the outcome when there is none."""
+        """The task's result, or the outcome when there is none.
+
+        A run whose worker leaves the cluster is lost at once: the scheduler would
+        only notice when it hands the task to another free worker, which may take
+        as long as the longest trial running there.
+        """
+        result = asyncio.ensure_future(self._task_result())
+        gone = asyncio.ensure_future(self._given_up.wait())
+        try:
+            await asyncio.wait({result, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            result.cancel()  # only while still waiting: a done task keeps its result
+        if result.done() and not result.cancelled():
+            return result.result()
+        self._run_lost = True
+        if self._stopped is None:
+            logger.warning(
+                "trial %s lost its Dask worker %s", self.spec.trial_id, self.worker
+            )
+        return RemoteResult(None, {}, self.worker or "")
+
+    async def _task_result(self) -> RemoteResult | TrialOutcome:
         try:
             return await self._future
         except KilledWorker:
@@ -122,7 +160,9 @@ class DaskTrialHandle(TrialHandle):
         if not once or self.job.attempt > 1 or self._stopped is not None:
             return False
         logger.warning("trial %s lost its worker; running it again", self.spec.trial_id)
-        self.executor.later(self._forget(self.job, self._future))
+        self.executor.later(self._forget(self.job, self._future, self._run_lost))
+        self.worker, self._run_lost = None, False
+        self._given_up = asyncio.Event()
         self.job = self.executor.rerun(self)
         self._future = self.executor.submit(self.job)
         return True
@@ -132,6 +172,13 @@ class DaskTrialHandle(TrialHandle):
             state, reason = self._stopped
             return TrialOutcome(state, [], reason)
         again = " twice" if self.job.attempt > 1 else ""
+        if not again:
+            logger.warning(
+                "trial %s ends FAILED: %s (executor.on_worker_lost: retry runs it "
+                "once more)",
+                self.spec.trial_id,
+                WORKER_LOST,
+            )
         return TrialOutcome(TrialState.FAILED, [], f"{WORKER_LOST}{again}")
 
     def _with_stop(self, outcome: TrialOutcome) -> TrialOutcome:
@@ -141,13 +188,23 @@ class DaskTrialHandle(TrialHandle):
         state, reason = self._stopped
         return replace(outcome, state=state, reason=reason)
 
-    async def _forget(self, job: RemoteJob, future: Future) -> None:
-        """Drop a run's events and result from the cluster."""
-        if self.executor.fault is not None or self.executor.client is None:
+    async def _forget(self, job: RemoteJob, future: Future, lost: bool) -> None:
+        """Drop a run's events and result from the cluster.
+
+        A lost run's task is cancelled, so the scheduler does not hand it to
+        another worker; its ``started`` event stays set, so that a copy already
+        handed over sees the trial was lost instead of running it again.
+        """
+        client = self.executor.client
+        if self.executor.fault is not None or client is None:
             return
-        future.release()
+        if lost:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.cancel([future]), _EVENT_SECONDS)
+        else:
+            future.release()
         # an unset event the worker no longer waits on is gone from the scheduler
-        names = [job.started_event]
+        names = [] if lost else [job.started_event]
         if self._stopped is not None:
             names.append(job.stop_event)
         with contextlib.suppress(Exception):

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from hpotui.engine.stopping import create_stopping_rule
 from hpotui.errors import ExperimentFileError
+from hpotui.experiment.executor_rules import executor_problems
 from hpotui.experiment.model import ExecutorSpec, WmlaSpec
 from hpotui.experiment.validate import Checker, PathT, is_number, show
 
@@ -42,7 +43,7 @@ def check_trial_settings(ck: Checker, data: dict[str, Any]) -> dict[str, Any]:
     gpus = _gpus(ck, data.get("gpus"))
     if gpus is not None:
         extras["gpus"] = gpus
-    executor = _executor(ck, data.get("executor"))
+    executor = _executor(ck, data.get("executor"), extras.get("gpus_per_trial", 0))
     if executor is not None:
         extras["executor"] = executor
     extras["early_stopping"] = _early_stopping(ck, data.get("early_stopping"))
@@ -69,14 +70,14 @@ def _gpus(ck: Checker, value: Any) -> tuple[str, ...] | None:
     return None
 
 
-def _executor(ck: Checker, value: Any) -> ExecutorSpec | None:
+def _executor(ck: Checker, value: Any, gpus_per_trial: int) -> ExecutorSpec | None:
     path: PathT = ("executor",)
     data = ck.mapping(value, path, "{type: dask, cluster: local, workers: 2}")
     if not data:
         return None
     ck.known_keys(data, path, ExecutorSpec.model_fields)
     try:
-        return ExecutorSpec(
+        spec = ExecutorSpec(
             **{k: v for k, v in data.items() if k in ExecutorSpec.model_fields}
         )
     except ValidationError as err:
@@ -86,6 +87,10 @@ def _executor(ck: Checker, value: Any) -> ExecutorSpec | None:
                 key, f"{problem['msg'].lower()} (got {show(problem.get('input'))})"
             )
         return None
+    problems = executor_problems(spec, gpus_per_trial)
+    for field, text in problems:
+        ck.error(field, text)
+    return None if problems else spec
 
 
 def _early_stopping(ck: Checker, value: Any) -> dict[str, Any] | None:
