@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hpotui.cli.tables import sort_trials
+from hpotui.cli.common import format_params
+from hpotui.cli.tables import sort_trials, trial_rows
 from hpotui.records import TrialRecord
 from hpotui.states import TrialState
 
@@ -33,3 +34,17 @@ def test_parameters_sort_with_missing_values_last_in_both_directions() -> None:
     assert _ids(sort_trials(TRIALS, "lr", "minimize")) == [1, 0, 3, 2]
     assert _ids(sort_trials(TRIALS, "lr", "minimize", descending=True)) == [3, 0, 1, 2]
     assert _ids(sort_trials(TRIALS, "act", "minimize")) == [1, 2, 0, 3]
+
+
+def test_cells_spell_values_as_config_json_does() -> None:
+    trials = [
+        TrialRecord(0, TrialState.FINISHED, {"flag": True, "opt": None, "lr": 0.1}),
+        TrialRecord(1, TrialState.FINISHED, {"flag": False, "lr": 1 / 3}),
+    ]
+    header, rows = trial_rows(trials, ["flag", "opt", "lr"])
+    at = header.index("flag")
+    assert [row[at : at + 3] for row in rows] == [
+        ["true", "null", "0.1"],
+        ["false", "-", "0.333333"],
+    ]
+    assert format_params(trials[0].params) == "flag=true opt=null lr=0.1"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -66,7 +67,7 @@ def format_value(value: float | None) -> str:
 
 
 def format_params(params: dict[str, Any]) -> str:
-    return " ".join(f"{key}={_short(value)}" for key, value in params.items())
+    return " ".join(f"{key}={param_text(value)}" for key, value in params.items())
 
 
 def one_line(text: str | None) -> str:
@@ -76,7 +77,11 @@ def one_line(text: str | None) -> str:
     return " | ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
-def _short(value: Any) -> str:
+def param_text(value: Any, digits: int = 4) -> str:
+    """A hyperparameter value in config.json's spelling (true, null), floats short."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:.{digits}g}"
     return str(value)
+

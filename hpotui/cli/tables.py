@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from hpotui.cli.common import format_value, one_line, plain_output
+from hpotui.cli.common import format_value, one_line, param_text, plain_output
 from hpotui.durations import format_duration
 from hpotui.records import TrialRecord
 
@@ -71,7 +71,10 @@ def trial_rows(
                 trial.state.value,
                 format_value(trial.value),
                 "-" if trial.best_step is None else str(trial.best_step),
-                *(_cell(trial.params.get(name)) for name in param_names),
+                *(
+                    param_text(trial.params[name], 6) if name in trial.params else "-"
+                    for name in param_names
+                ),
                 "-" if seconds is None else format_duration(seconds),
                 one_line(trial.reason),
             ]
@@ -100,11 +103,3 @@ def print_table(header: list[str], rows: list[list[str]], title: str = "") -> No
 
 def format_time(moment: datetime | None) -> str:
     return "-" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
