@@ -134,3 +134,28 @@ def test_experiment_file_names_a_bad_rule_setting(tmp_path) -> None:
     good = text.replace("grace:", "grace_steps:")
     experiment = load_experiment_text(good, "es.yaml", tmp_path)
     assert experiment.early_stopping == {"rule": "median", "grace_steps": 3}
+
+
+def test_experiment_file_refuses_min_trials_below_one(tmp_path) -> None:
+    """min_trials 0 used to pass validation and crash the run on an empty median;
+    the file is now refused, naming the field and the value."""
+    from hpotui.experiment.loader import load_experiment_text
+
+    text = (
+        "name: es\nmodel: {dir: ., command: python train.py}\n"
+        "hyperparams:\n  lr: {range: [0.001, 0.1], log: true}\n"
+        "early_stopping: {rule: median, grace_steps: 1, min_trials: 0}\n"
+    )
+    with pytest.raises(ExperimentFileError) as caught:
+        load_experiment_text(text, "es.yaml", tmp_path)
+    assert "es.yaml:5 early_stopping.min_trials: must be at least 1 (got 0)" in (
+        caught.value.message
+    )
+
+
+def test_median_with_no_others_at_the_step_lets_the_trial_run() -> None:
+    """A rule built with min_trials 0 and no other trial at the step has no
+    median to compare with; it lets the trial run instead of raising."""
+    rule = MedianStopping(grace_steps=1, min_trials=0)
+    assert rule.should_stop(9, _curve(0.9, 0.9), {}) is None
+    assert rule.should_stop(9, _curve(0.9, 0.9), {1: _curve(0.1)}) is None

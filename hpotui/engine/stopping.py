@@ -88,7 +88,8 @@ class MedianStopping(StoppingRule):
         if step < self.grace_steps:
             return None
         values = _others_at(others, step)
-        if len(values) < self.min_trials:
+        # No others at the step means no median, whatever min_trials says.
+        if not values or len(values) < self.min_trials:
             return None
         own = best_up_to(curve, step)
         median = statistics.median(values)
@@ -167,6 +168,9 @@ _FIELDS = {
     "successive_halving": {"eta": float, "min_step": int},
 }
 
+# A median needs at least one other trial, and rungs start at step 1.
+_LEAST = {"grace_steps": 0, "min_trials": 1, "min_step": 1}
+
 
 def create_stopping_rule(spec: Mapping[str, Any] | None) -> StoppingRule | None:
     """The rule an experiment's ``early_stopping`` section asks for, or None.
@@ -204,6 +208,9 @@ def _checked(key: str, value: Any, kind: type) -> Any:
         raise ExperimentFileError(f"{field_name}: {value} must be a whole number")
     if key == "eta" and value <= 1:
         raise ExperimentFileError(f"{field_name}: {value} must be greater than 1")
-    if key != "eta" and value < (1 if key == "min_step" else 0):
-        raise ExperimentFileError(f"{field_name}: {value} is too small")
+    least = _LEAST.get(key)
+    if least is not None and value < least:
+        raise ExperimentFileError(
+            f"{field_name}: must be at least {least} (got {value})"
+        )
     return kind(value)
