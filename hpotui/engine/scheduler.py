@@ -78,7 +78,9 @@ class Scheduler(SchedulerControls):
             goal=experiment.objective.goal,
             plugin_log=experiment_dir(store.workspace, experiment.name) / "plugin.log",
         )
-        self.rule = create_stopping_rule(experiment.early_stopping)
+        self.rule = create_stopping_rule(
+            experiment.early_stopping, experiment.objective.goal
+        )
         self.executor = executor
         self.launcher = TrialLauncher(experiment, store, executor, self._emit)
         self._halt: Halt | None = None
