@@ -192,8 +192,11 @@ def test_bohb_samples_new_configurations_from_its_model() -> None:
 
 
 def test_bohb_refuses_an_unknown_model() -> None:
-    with pytest.raises(ExperimentFileError, match="algorithm.model"):
+    with pytest.raises(ExperimentFileError) as caught:
         _algorithm("BOHB", {**R9, "model": "Nope"})
+    assert caught.value.message == (
+        "algorithm.options.model: must be TPE or GP (got 'Nope')"
+    )
 
 
 def test_bohb_with_tpe_is_reproducible_and_departs_from_random() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hpotui.algorithms.base import Algorithm
-from hpotui.algorithms.options import OptionRule
+from hpotui.algorithms.options import Rule
 from hpotui.errors import ExperimentFileError
 from hpotui.space import SearchSpace
 
@@ -28,7 +28,7 @@ def builtin_names() -> list[str]:
     return [cls.name for cls in _ALGORITHMS.values()]
 
 
-def builtin_option_rules(name: str) -> Mapping[str, OptionRule] | None:
+def builtin_option_rules(name: str) -> Mapping[str, Rule] | None:
     """The option rules of the built-in ``name``; None for none, or for a plugin."""
     _load_builtins()
     cls = _ALGORITHMS.get(name.lower())
