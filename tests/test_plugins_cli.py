@@ -143,3 +143,56 @@ def test_workspace_dir_prefers_override_then_env(
     assert workspace_dir(tmp_path / "flag") == tmp_path / "flag"
     assert workspace_dir() == tmp_path / "env"
     assert (tmp_path / "env").is_dir()
+
+
+_EMPTY_PLUGIN = """\
+from plugins.core.base_plugin_opt import BasePluginOptimizer
+
+
+class PluginOptimizer(BasePluginOptimizer):
+    def search(self, number_samples, last_exp_results):
+        return []
+"""
+
+
+def _plugin_experiment(tmp_path: Path, algorithm: str) -> Path:
+    (tmp_path / "m").mkdir(exist_ok=True)
+    path = tmp_path / "exp.yaml"
+    path.write_text(
+        "name: plugin-exp\n"
+        f"algorithm: {{name: {algorithm}}}\n"
+        "limits: {max_jobs: 4, max_parallel_jobs: 1}\n"
+        "model: {dir: ./m, command: python train.py}\n"
+        "hyperparams:\n"
+        "  lr: {range: [0.001, 0.1]}\n"
+    )
+    return path
+
+
+def _install_empty_plugin(tmp_path: Path, workspace: str) -> None:
+    source = tmp_path / "empty-src"
+    source.mkdir()
+    (source / "optimizer.py").write_text(_EMPTY_PLUGIN)
+    installed = _hpotui(
+        "--workspace", workspace, "algorithms", "install", str(source),
+        "--name", "empty",
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+
+
+def test_a_plugin_with_nothing_to_suggest_ends_the_experiment_finished(
+    tmp_path: Path,
+) -> None:
+    """A plugin returning [] on its first search() used to end the experiment
+    FAILED "no successful trials"; [] means it has no more suggestions, so the
+    experiment ends FINISHED, saying so."""
+    workspace = str(tmp_path / "ws")
+    _install_empty_plugin(tmp_path, workspace)
+    experiment = _plugin_experiment(tmp_path, "empty")
+
+    ran = _hpotui("--workspace", workspace, "run", str(experiment))
+    assert ran.returncode == 0, ran.stderr
+    assert (
+        "plugin-exp FINISHED: plugin empty returned no configurations" in ran.stdout
+    )
+    assert "Traceback" not in ran.stderr

@@ -116,6 +116,14 @@ class Algorithm(ABC):
             experiment ends.
         """
 
+    def exhausted_reason(self, configurations: int) -> str:
+        """Why the experiment ended when :meth:`suggest` had nothing more to offer.
+
+        Args:
+            configurations: How many configurations the experiment ran.
+        """
+        return f"search space exhausted after {configurations} configurations"
+
     def get_state(self) -> dict[str, Any]:
         """State to store so that a resumed experiment continues where it was."""
         return {}

@@ -157,10 +157,12 @@ class Scheduler(SchedulerControls):
                         f"max_jobs reached: {self.ledger.counted} trials"
                     )
                 if not more:
-                    return self._natural_end(
-                        "search space exhausted after "
-                        f"{self.ledger.counted} configurations"
-                    )
+                    reason = self.algorithm.exhausted_reason(self.ledger.counted)
+                    if self.ledger.counted == 0:
+                        # Nothing ran, so nothing failed: an algorithm (a plugin
+                        # returning []) may end the search before it starts.
+                        return ExperimentState.FINISHED, reason
+                    return self._natural_end(reason)
                 continue
             await self._wait()
             self._flush()
