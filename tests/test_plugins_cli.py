@@ -196,3 +196,44 @@ def test_a_plugin_with_nothing_to_suggest_ends_the_experiment_finished(
         "plugin-exp FINISHED: plugin empty returned no configurations" in ran.stdout
     )
     assert "Traceback" not in ran.stderr
+
+
+def test_validate_looks_in_the_workspace_for_a_plugin_name(tmp_path: Path) -> None:
+    """validate used to warn that a plugin name must be an installed plugin even
+    when it was, and to say ok when it was not while run refused the file. Both
+    now look in the workspace: installed is fine, not installed is an error with
+    the file and line, and a near miss of a built-in is pointed out."""
+    workspace = str(tmp_path / "ws")
+    _install_empty_plugin(tmp_path, workspace)
+    experiment = _plugin_experiment(tmp_path, "empty")
+    checked = _hpotui("--workspace", workspace, "validate", str(experiment))
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout == f"{experiment}: ok: plugin-exp, empty, 1 hyperparameters (continuous)\n"  # noqa: E501
+
+    typo = _plugin_experiment(tmp_path, "Rnadom")
+    expected = (
+        f"{typo}:2 algorithm.name: unknown algorithm 'Rnadom'; did you mean "
+        "Random? use one of ExperimentGridSearch, Grid, Random, Bayesian, "
+        "Hyperband, ASHA, BOHB, TPE or an installed plugin (empty; see hpotui "
+        "algorithms list)"
+    )
+    for verb in ("validate", "run"):
+        refused = _hpotui(verb, str(typo), env={"HPOTUI_HOME": workspace})
+        assert refused.returncode == 2, (verb, refused.stdout, refused.stderr)
+        assert expected in refused.stderr, verb
+        assert "Traceback" not in refused.stderr
+
+
+def test_run_prefixes_the_file_warnings(tmp_path: Path) -> None:
+    """run printed the file's warnings without the "warning:" validate gives."""
+    experiment = _plugin_experiment(tmp_path, "Random")
+    experiment.write_text(
+        experiment.read_text().replace("{name: Random}", "{name: Random, eta: 3}")
+    )
+    script = tmp_path / "m" / "train.py"
+    script.write_text("print('loss: 0.5')\n")
+    ran = _hpotui("--workspace", str(tmp_path / "ws"), "run", str(experiment))
+    assert (
+        f"warning: {experiment}:2 algorithm.eta: used only by Hyperband; ignored here"
+        in ran.stderr.splitlines()
+    )

@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from hpotui.algorithms.options import option_problems
-from hpotui.algorithms.registry import builtin_names, builtin_option_rules
+from hpotui.algorithms.registry import (
+    builtin_names,
+    builtin_option_rules,
+    is_known,
+    unknown_algorithm,
+)
 from hpotui.durations import parse_duration
 from hpotui.experiment.hyperparams_form import check_hyperparams
 from hpotui.experiment.model import (
@@ -222,7 +227,14 @@ def check_algorithm_fits(
     name_path: PathT,
     param_paths: list[PathT],
 ) -> None:
-    """Warn of an unknown algorithm name; refuse a grid over a continuous range."""
+    """Refuse an algorithm name that is neither built in nor installed (warn of it
+    when the installed plugins are not known); refuse a grid over a continuous
+    range."""
+    if ck.plugins is not None:
+        if not is_known(algorithm.name, ck.plugins):
+            ck.error(name_path, unknown_algorithm(algorithm.name, sorted(ck.plugins)))
+        _check_grid(ck, algorithm, hyperparams, param_paths)
+        return
     known = list(dict.fromkeys([*builtin_names(), *_WMLA_ALGORITHMS]))
     if algorithm.name.lower() not in {name.lower() for name in known}:
         close = difflib.get_close_matches(algorithm.name, known, n=1, cutoff=0.6)
@@ -232,6 +244,15 @@ def check_algorithm_fits(
             f"{algorithm.name} is not a built-in algorithm; {hint}it must be an "
             "installed plugin",
         )
+    _check_grid(ck, algorithm, hyperparams, param_paths)
+
+
+def _check_grid(
+    ck: Checker,
+    algorithm: AlgorithmSpec,
+    hyperparams: list[HyperParam],
+    param_paths: list[PathT],
+) -> None:
     if algorithm.name.lower() != "grid":
         return
     for hp, path in zip(hyperparams, param_paths, strict=True):
