@@ -64,6 +64,20 @@ def test_hpotui_home_chooses_the_workspace(tmp_path: Path) -> None:
     assert (tmp_path / "home/plugins/g2/plugin.json").is_file()
 
 
+def test_workspace_flag_wins_over_hpotui_home(tmp_path: Path) -> None:
+    """With HPOTUI_HOME set, ``hpotui --workspace DIR validate`` looked for
+    plugins in the environment's folder; the flag now wins, as documented."""
+    home = str(tmp_path / "home")
+    _install_empty_plugin(tmp_path, home)
+    experiment = _plugin_experiment(tmp_path, "empty")
+    env = {"HPOTUI_HOME": home}
+    assert _hpotui("validate", str(experiment), env=env).returncode == 0
+    flag = str(tmp_path / "flag")
+    checked = _hpotui("--workspace", flag, "validate", str(experiment), env=env)
+    assert checked.returncode == 2
+    assert "unknown algorithm 'empty'" in checked.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
