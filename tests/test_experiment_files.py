@@ -480,3 +480,26 @@ def test_gp_options_reach_the_algorithm(tmp_path: Path) -> None:
     )
     assert algorithm.settings["startup_trials"] == 4
     assert algorithm.settings["fit_points"] == 100
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            "{name: Hyperband, eta: '3', resource: {name: epochs, max: 81}}",
+            't.yaml:3 algorithm.eta: must be a number > 1 (got "3", a string; write '
+            "the number without quotes); 3 is usual",
+        ),
+        (
+            "{name: Hyperband, resource: {name: epochs, max: '81'}}",
+            't.yaml:3 algorithm.resource.max: must be a positive number (got "81", '
+            "a string; write the number without quotes)",
+        ),
+    ],
+)
+def test_hyperband_numbers_written_as_strings_are_called_strings(
+    tmp_path: Path, spec: str, message: str
+) -> None:
+    """eta: '3' was refused with "(got 3)", which hides that it is a string."""
+    text = BASE.replace("{name: Random, seed: 1}", spec)
+    assert check(tmp_path, text).errors == [message]

@@ -33,7 +33,7 @@ from hpotui.experiment.model import (
 )
 from hpotui.experiment.rows import check_rows
 from hpotui.experiment.trial_settings import check_trial_settings
-from hpotui.experiment.validate import Checker, PathT, is_number, show
+from hpotui.experiment.validate import Checker, PathT, is_number, show, show_number
 
 TOP_KEYS = (
     "name", "objective", "algorithm", "limits", "model", "hyperparams",
@@ -167,7 +167,9 @@ def _hyperband_options(
     options: dict[str, Any] = {}
     eta = data.get("eta", 3)
     if not is_number(eta) or eta <= 1:
-        ck.error((*path, "eta"), f"must be a number > 1 (got {show(eta)}); 3 is usual")
+        ck.error(
+            (*path, "eta"), f"must be a number > 1 (got {show_number(eta)}); 3 is usual"
+        )
     else:
         options["eta"] = eta
     resource = check_resource(ck, data.get("resource"), (*path, "resource"))
@@ -196,7 +198,9 @@ def check_resource(ck: Checker, value: Any, path: PathT) -> dict[str, Any] | Non
     maximum, minimum = data.get("max"), data.get("min", 1)
     for key, number in (("max", maximum), ("min", minimum)):
         if not is_number(number) or number <= 0:
-            ck.error((*path, key), f"must be a positive number (got {show(number)})")
+            ck.error(
+                (*path, key), f"must be a positive number (got {show_number(number)})"
+            )
             return None
     if minimum > maximum:
         ck.error((*path, "min"), f"{show(minimum)} is above max {show(maximum)}")

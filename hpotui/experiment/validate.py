@@ -146,6 +146,14 @@ def show(value: Any) -> str:
         return repr(value)
 
 
+def show_number(value: Any) -> str:
+    """A value that should be a number, as the user wrote it; a string is quoted
+    and called one, since ``"3"`` and ``3`` look alike once printed."""
+    if isinstance(value, str):
+        return f"{json.dumps(value)}, a string; write the number without quotes"
+    return show(value)
+
+
 def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 

@@ -25,7 +25,7 @@ from hpotui.experiment.model import (
 )
 from hpotui.experiment.param_rules import check_range, check_values
 from hpotui.experiment.rows import check_rows
-from hpotui.experiment.validate import Checker, PathT, is_number, show
+from hpotui.experiment.validate import Checker, PathT, is_number, show, show_number
 
 WMLA_KEYS = frozenset({"modelSpec", "algoDef", "hyperParams"})
 _TOP = ("modelSpec", "algoDef", "hyperParams", "experiments")
@@ -186,7 +186,8 @@ def _budget_options(
         eta = algo["hyperbandEta"]
         if not is_number(eta) or eta <= 1:
             ck.error(
-                ("algoDef", "hyperbandEta"), f"must be a number > 1 (got {show(eta)})"
+                ("algoDef", "hyperbandEta"),
+                f"must be a number > 1 (got {show_number(eta)})",
             )
         options["eta"] = eta
     return options
@@ -206,6 +207,9 @@ def _resource(
                        f"({_given(name)})")  # fmt: skip
         return None
     maximum = _number(value)
+    if isinstance(value, str) and isinstance(maximum, float) and maximum.is_integer():
+        # WML-A sends ResourceValue as a string; "81.0" is 81 epochs, not 81.0.
+        maximum = int(maximum)
     if not is_number(maximum) or maximum <= 0:
         ck.error(path, f"{algorithm} needs ResourceValue, the largest budget as a "
                        "positive number, e.g. {name: ResourceValue, value: '81'} "
