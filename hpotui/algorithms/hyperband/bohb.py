@@ -35,10 +35,16 @@ from hpotui.space import SearchSpace
 logger = logging.getLogger(__name__)
 
 
+# The docs and the paper call the Gaussian-process model GP; it is registered
+# under WML-A's name for it, Bayesian.
+_MODEL_ALIASES = {"gp": "Bayesian"}
+
+
 def _model_names() -> list[str]:
     """Built-ins BOHB can fit as its model: any but the Hyperband variants."""
     variants = {"bohb", "hyperband", "asha"}
-    return [name for name in builtin_names() if name.lower() not in variants]
+    names = [name for name in builtin_names() if name.lower() not in variants]
+    return [*names, "GP"]
 
 
 @register
@@ -57,7 +63,8 @@ class BOHB(Hyperband):
 
     def __init__(self, space: SearchSpace, **kwargs: Any) -> None:
         super().__init__(space, **kwargs)
-        self.model_name = str(self.settings["model"])
+        model = str(self.settings["model"])
+        self.model_name = _MODEL_ALIASES.get(model.lower(), model)
         self.random_fraction = float(self.settings["random_fraction"])
         self.min_points = int(self.options.get("min_points", space.dims + 2))
 
