@@ -55,9 +55,6 @@ class HyperbandBase(Algorithm):
         super().__init__(space, seed=seed, options=options, max_parallel=max_parallel)
         # The schedule's own settings are checked by parse_settings, the rest by
         # the same rules the experiment file is checked with.
-        # TODO: a WML-A request passes a built-in's other algoParams as strings
-        # ("5"), which these rules refuse (TPE's and GP's alike); the WML-A reader
-        # should convert them by each option's type, which it does not know yet.
         rest = {k: v for k, v in self.options.items() if k not in SCHEDULE_KEYS}
         check_options(self.name, self.option_rules or {}, rest)
         self.hyperband: HyperbandSettings = parse_settings(self.options)
