@@ -36,9 +36,7 @@ def load_experiment(
             message lists every problem as ``file:line field: message``.
     """
     path = Path(path)
-    report = check_text(
-        read_file_text(path), str(path), path.resolve().parent, plugins
-    )
+    report = check_text(read_file_text(path), str(path), path.resolve().parent, plugins)
     report.raise_for_errors()
     assert report.experiment is not None
     return report.experiment.model_copy(update={"source": path.resolve()})

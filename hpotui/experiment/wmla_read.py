@@ -195,9 +195,7 @@ def _budget_options(
     return options
 
 
-def _hyperband_params(
-    ck: Checker, name: str, params: dict[str, Any]
-) -> dict[str, Any]:
+def _hyperband_params(ck: Checker, name: str, params: dict[str, Any]) -> dict[str, Any]:
     """A plugin's own algoParams as given (strings); a Hyperband variant's as
     numbers where they read as numbers, checked by the rules its run checks."""
     if name.lower() not in HYPERBAND_NAMES:

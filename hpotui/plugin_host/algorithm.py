@@ -100,9 +100,7 @@ class PluginAlgorithm(Algorithm):
         name = self.plugin.name
         if configurations == 0:
             return f"plugin {name} returned no configurations"
-        return (
-            f"plugin {name} returned no more configurations after {configurations}"
-        )
+        return f"plugin {name} returned no more configurations after {configurations}"
 
     def get_state(self) -> dict[str, Any]:
         """The plugin's own ``get_state`` plus which trials it has been told of."""
