@@ -239,6 +239,9 @@ def check_algorithm_fits(
             ck.error(name_path, unknown_algorithm(algorithm.name, sorted(ck.plugins)))
         _check_grid(ck, algorithm, hyperparams, param_paths)
         return
+    # TODO: the dashboard's editor and WML-A requests sent to hpotui serve are
+    # checked without the workspace's plugin list, so they only warn here; giving
+    # it to them needs their backends to expose the installed plugins.
     known = list(dict.fromkeys([*builtin_names(), *_WMLA_ALGORITHMS]))
     if algorithm.name.lower() not in {name.lower() for name in known}:
         close = difflib.get_close_matches(algorithm.name, known, n=1, cutoff=0.6)
