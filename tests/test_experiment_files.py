@@ -410,6 +410,65 @@ def test_builtin_algorithm_options_are_checked(
     assert check(tmp_path, text).errors == [message]
 
 
+@pytest.mark.parametrize(
+    ("algorithm", "options", "message"),
+    [
+        (
+            "Hyperband",
+            "{iteration: 2}",
+            "t.yaml:3 algorithm.options.iteration: Hyperband has no such option; did "
+            "you mean iterations? it takes iterations",
+        ),
+        (
+            "ASHA",
+            "{bogus: 1}",
+            "t.yaml:3 algorithm.options.bogus: ASHA has no such option; it takes "
+            "iterations",
+        ),
+        (
+            "BOHB",
+            "{min_points: -1}",
+            "t.yaml:3 algorithm.options.min_points: must be >= 1 (got -1)",
+        ),
+        (
+            "BOHB",
+            "{model: XGB}",
+            "t.yaml:3 algorithm.options.model: must be TPE or GP (got 'XGB')",
+        ),
+        (
+            "BOHB",
+            "{random_fraction: 2}",
+            "t.yaml:3 algorithm.options.random_fraction: must be >= 0 and <= 1 (got 2)",
+        ),
+    ],
+)
+def test_hyperband_options_are_checked_as_the_run_checks_them(
+    tmp_path: Path, algorithm: str, options: str, message: str
+) -> None:
+    """Typos and bad values under a Hyperband variant's options used to pass the
+    check and be ignored or refused only by the run, under another field name.
+    The file's check and the algorithm now give the same message."""
+    spec = (
+        f"{{name: {algorithm}, resource: {{name: epochs, max: 9}}, options: {options}}}"
+    )
+    text = BASE.replace("{name: Random, seed: 1}", spec)
+    assert check(tmp_path, text).errors == [message]
+
+    good = check(tmp_path, BASE.replace("{name: Random, seed: 1}", spec.replace(
+        f"options: {options}", "options: {iterations: 1}"
+    ))).experiment  # fmt: skip
+    raw = {**good.algorithm_options(), **_yaml_mapping(options)}
+    with pytest.raises(ExperimentFileError) as caught:
+        create_algorithm(algorithm, good.search_space(), options=raw)
+    assert caught.value.message == message.removeprefix("t.yaml:3 ")
+
+
+def _yaml_mapping(text: str) -> dict:
+    import yaml
+
+    return yaml.safe_load(text)
+
+
 def test_gp_options_reach_the_algorithm(tmp_path: Path) -> None:
     text = BASE.replace(
         "{name: Random, seed: 1}", "{name: Bayesian, options: {startup_trials: 4}}"
@@ -422,3 +481,26 @@ def test_gp_options_reach_the_algorithm(tmp_path: Path) -> None:
     )
     assert algorithm.settings["startup_trials"] == 4
     assert algorithm.settings["fit_points"] == 100
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            "{name: Hyperband, eta: '3', resource: {name: epochs, max: 81}}",
+            't.yaml:3 algorithm.eta: must be a number > 1 (got "3", a string; write '
+            "the number without quotes); 3 is usual",
+        ),
+        (
+            "{name: Hyperband, resource: {name: epochs, max: '81'}}",
+            't.yaml:3 algorithm.resource.max: must be a positive number (got "81", '
+            "a string; write the number without quotes)",
+        ),
+    ],
+)
+def test_hyperband_numbers_written_as_strings_are_called_strings(
+    tmp_path: Path, spec: str, message: str
+) -> None:
+    """eta: '3' was refused with "(got 3)", which hides that it is a string."""
+    text = BASE.replace("{name: Random, seed: 1}", spec)
+    assert check(tmp_path, text).errors == [message]

@@ -231,3 +231,59 @@ experiments:
         "r.yaml:4 hyperParams[0].power: must be a number > 0 other than 1 on a "
         "DOUBLE range (got 10)"
     ]
+
+
+def test_string_eta_is_called_a_string_and_string_resource_is_read() -> None:
+    """hyperbandEta "3" used to be refused as "must be a number > 1 (got 3)", which
+    reads as if 3 were wrong; the message now shows it is a string. ResourceValue
+    is a string in WML-A, so "81.0" is read, as the integer resource 81 rather
+    than 81.0 epochs."""
+    from hpotui.algorithms.hyperband import parse_settings, plan
+
+    body = fixture("request_hpo_hyperband.json")
+    body["algoDef"]["hyperbandEta"] = "3"
+    with pytest.raises(ExperimentFileError) as caught:
+        from_wmla_request(body)
+    assert caught.value.problems == [
+        'request algoDef.hyperbandEta: must be a number > 1 (got "3", a string; '
+        "write the number without quotes)"
+    ]
+
+    body = fixture("request_hpo_hyperband.json")
+    for param in body["algoDef"]["algoParams"]:
+        if param["name"] == "ResourceValue":
+            param["value"] = "81.0"
+    exp = from_wmla_request(body)
+    assert exp.algorithm.options["resource"] == {"name": "epochs", "max": 81, "min": 1}
+    settings = parse_settings(exp.algorithm.options)
+    assert settings.integer is True
+    assert [rung.r for rung in plan(settings)[0].rungs] == [1, 3, 9, 27, 81]
+    assert all(type(rung.r) is int for rung in plan(settings)[0].rungs)
+
+
+def test_hyperband_variant_algo_params_are_numbers_checked_as_the_run_checks() -> None:
+    """WML-A sends algoParams as strings; BOHB's min_points "5" used to reach
+    the algorithm as a string, and a typo was not reported until the run. They
+    are now read as numbers and checked by the algorithm's own rules."""
+    from hpotui.algorithms import create_algorithm
+
+    body = fixture("request_hpo_hyperband.json")
+    body["algoDef"]["algorithm"] = "BOHB"
+    body["algoDef"]["algoParams"] += [
+        {"name": "min_points", "value": "5"},
+        {"name": "model", "value": "GP"},
+    ]
+    exp = from_wmla_request(body)
+    assert exp.algorithm.options["min_points"] == 5
+    bohb = create_algorithm("BOHB", exp.search_space(), options=exp.algorithm_options())
+    assert (bohb.min_points, bohb.model_name) == (5, "Bayesian")
+    assert canonical(to_wmla_request(exp)) == canonical(body)
+
+    body["algoDef"]["algoParams"][-1] = {"name": "iteration", "value": "2"}
+    with pytest.raises(ExperimentFileError) as caught:
+        from_wmla_request(body)
+    assert caught.value.problems == [
+        "request algoDef.algoParams: iteration: BOHB has no such option; did you "
+        "mean iterations? it takes iterations, model, model_options, min_points, "
+        "random_fraction"
+    ]

@@ -191,9 +191,24 @@ def test_bohb_samples_new_configurations_from_its_model() -> None:
     ).new_config(40, [])
 
 
+def test_bohb_model_gp_fits_the_gaussian_process() -> None:
+    """model: GP, as the docs spell it, was refused as an unknown algorithm: the
+    Gaussian process is registered as Bayesian. GP now names it."""
+    options = {**R9, "model": "GP", "min_points": 3, "random_fraction": 0}
+    bohb = _algorithm("BOHB", options)
+    assert bohb.model_name == "Bayesian"
+    history = [_observation(i, x, 1) for i, x in enumerate((0.1, 0.5, 0.9))]
+    params = bohb.new_config(40, history)
+    assert set(params) == {"x"} and 0.0 <= params["x"] <= 1.0
+    assert params != bohb.new_config(40, history[:2])  # random without evidence
+
+
 def test_bohb_refuses_an_unknown_model() -> None:
-    with pytest.raises(ExperimentFileError, match="algorithm.model"):
+    with pytest.raises(ExperimentFileError) as caught:
         _algorithm("BOHB", {**R9, "model": "Nope"})
+    assert caught.value.message == (
+        "algorithm.options.model: must be TPE or GP (got 'Nope')"
+    )
 
 
 def test_bohb_with_tpe_is_reproducible_and_departs_from_random() -> None:

@@ -64,6 +64,20 @@ def test_hpotui_home_chooses_the_workspace(tmp_path: Path) -> None:
     assert (tmp_path / "home/plugins/g2/plugin.json").is_file()
 
 
+def test_workspace_flag_wins_over_hpotui_home(tmp_path: Path) -> None:
+    """With HPOTUI_HOME set, ``hpotui --workspace DIR validate`` looked for
+    plugins in the environment's folder; the flag now wins, as documented."""
+    home = str(tmp_path / "home")
+    _install_empty_plugin(tmp_path, home)
+    experiment = _plugin_experiment(tmp_path, "empty")
+    env = {"HPOTUI_HOME": home}
+    assert _hpotui("validate", str(experiment), env=env).returncode == 0
+    flag = str(tmp_path / "flag")
+    checked = _hpotui("--workspace", flag, "validate", str(experiment), env=env)
+    assert checked.returncode == 2
+    assert "unknown algorithm 'empty'" in checked.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -143,3 +157,96 @@ def test_workspace_dir_prefers_override_then_env(
     assert workspace_dir(tmp_path / "flag") == tmp_path / "flag"
     assert workspace_dir() == tmp_path / "env"
     assert (tmp_path / "env").is_dir()
+
+
+_EMPTY_PLUGIN = """\
+from plugins.core.base_plugin_opt import BasePluginOptimizer
+
+
+class PluginOptimizer(BasePluginOptimizer):
+    def search(self, number_samples, last_exp_results):
+        return []
+"""
+
+
+def _plugin_experiment(tmp_path: Path, algorithm: str) -> Path:
+    (tmp_path / "m").mkdir(exist_ok=True)
+    path = tmp_path / "exp.yaml"
+    path.write_text(
+        "name: plugin-exp\n"
+        f"algorithm: {{name: {algorithm}}}\n"
+        "limits: {max_jobs: 4, max_parallel_jobs: 1}\n"
+        "model: {dir: ./m, command: python train.py}\n"
+        "hyperparams:\n"
+        "  lr: {range: [0.001, 0.1]}\n"
+    )
+    return path
+
+
+def _install_empty_plugin(tmp_path: Path, workspace: str) -> None:
+    source = tmp_path / "empty-src"
+    source.mkdir()
+    (source / "optimizer.py").write_text(_EMPTY_PLUGIN)
+    installed = _hpotui(
+        "--workspace", workspace, "algorithms", "install", str(source),
+        "--name", "empty",
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+
+
+def test_a_plugin_with_nothing_to_suggest_ends_the_experiment_finished(
+    tmp_path: Path,
+) -> None:
+    """A plugin returning [] on its first search() used to end the experiment
+    FAILED "no successful trials"; [] means it has no more suggestions, so the
+    experiment ends FINISHED, saying so."""
+    workspace = str(tmp_path / "ws")
+    _install_empty_plugin(tmp_path, workspace)
+    experiment = _plugin_experiment(tmp_path, "empty")
+
+    ran = _hpotui("--workspace", workspace, "run", str(experiment))
+    assert ran.returncode == 0, ran.stderr
+    assert "plugin-exp FINISHED: plugin empty returned no configurations" in ran.stdout
+    assert "Traceback" not in ran.stderr
+
+
+def test_validate_looks_in_the_workspace_for_a_plugin_name(tmp_path: Path) -> None:
+    """validate used to warn that a plugin name must be an installed plugin even
+    when it was, and to say ok when it was not while run refused the file. Both
+    now look in the workspace: installed is fine, not installed is an error with
+    the file and line, and a near miss of a built-in is pointed out."""
+    workspace = str(tmp_path / "ws")
+    _install_empty_plugin(tmp_path, workspace)
+    experiment = _plugin_experiment(tmp_path, "empty")
+    checked = _hpotui("--workspace", workspace, "validate", str(experiment))
+    assert checked.returncode == 0, checked.stderr
+    summary = "plugin-exp, empty, 1 hyperparameters (continuous)"
+    assert checked.stdout == f"{experiment}: ok: {summary}\n"
+
+    typo = _plugin_experiment(tmp_path, "Rnadom")
+    expected = (
+        f"{typo}:2 algorithm.name: unknown algorithm 'Rnadom'; did you mean "
+        "Random? use one of ExperimentGridSearch, Grid, Random, Bayesian, "
+        "Hyperband, ASHA, BOHB, TPE or an installed plugin (empty; see hpotui "
+        "algorithms list)"
+    )
+    for verb in ("validate", "run"):
+        refused = _hpotui(verb, str(typo), env={"HPOTUI_HOME": workspace})
+        assert refused.returncode == 2, (verb, refused.stdout, refused.stderr)
+        assert expected in refused.stderr, verb
+        assert "Traceback" not in refused.stderr
+
+
+def test_run_prefixes_the_file_warnings(tmp_path: Path) -> None:
+    """run printed the file's warnings without the "warning:" validate gives."""
+    experiment = _plugin_experiment(tmp_path, "Random")
+    experiment.write_text(
+        experiment.read_text().replace("{name: Random}", "{name: Random, eta: 3}")
+    )
+    script = tmp_path / "m" / "train.py"
+    script.write_text("print('loss: 0.5')\n")
+    ran = _hpotui("--workspace", str(tmp_path / "ws"), "run", str(experiment))
+    assert (
+        f"warning: {experiment}:2 algorithm.eta: used only by Hyperband; ignored here"
+        in ran.stderr.splitlines()
+    )

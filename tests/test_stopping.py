@@ -30,7 +30,7 @@ def test_median_stops_a_trial_worse_than_the_median_after_grace() -> None:
     assert rule.should_stop(9, _curve(0.9, 0.8), others) is None  # in grace
     reason = rule.should_stop(9, _curve(0.9, 0.8, 0.7), others)
     assert reason == (
-        "median stopping at step 3: best 0.7 worse than median 0.3 of 4 trials"
+        "median stopping at step 3: best 0.7 above median 0.3 of 4 trials"
     )
     assert rule.should_stop(9, _curve(0.9, 0.8, 0.25), others) is None
 
@@ -134,3 +134,54 @@ def test_experiment_file_names_a_bad_rule_setting(tmp_path) -> None:
     good = text.replace("grace:", "grace_steps:")
     experiment = load_experiment_text(good, "es.yaml", tmp_path)
     assert experiment.early_stopping == {"rule": "median", "grace_steps": 3}
+
+
+def test_experiment_file_refuses_min_trials_below_one(tmp_path) -> None:
+    """min_trials 0 used to pass validation and crash the run on an empty median;
+    the file is now refused, naming the field and the value."""
+    from hpotui.experiment.loader import load_experiment_text
+
+    text = (
+        "name: es\nmodel: {dir: ., command: python train.py}\n"
+        "hyperparams:\n  lr: {range: [0.001, 0.1], log: true}\n"
+        "early_stopping: {rule: median, grace_steps: 1, min_trials: 0}\n"
+    )
+    with pytest.raises(ExperimentFileError) as caught:
+        load_experiment_text(text, "es.yaml", tmp_path)
+    assert "es.yaml:5 early_stopping.min_trials: must be at least 1 (got 0)" in (
+        caught.value.message
+    )
+
+
+def test_median_with_no_others_at_the_step_lets_the_trial_run() -> None:
+    """A rule built with min_trials 0 and no other trial at the step has no
+    median to compare with; it lets the trial run instead of raising."""
+    rule = MedianStopping(grace_steps=1, min_trials=0)
+    assert rule.should_stop(9, _curve(0.9, 0.9), {}) is None
+    assert rule.should_stop(9, _curve(0.9, 0.9), {1: _curve(0.1)}) is None
+
+
+def test_reasons_for_a_maximized_objective_show_its_own_values() -> None:
+    """For goal: maximize the rules see negated losses (-8.6 for accuracy 8.6);
+    their reasons used to print those negated values. They now print the
+    accuracy and say the trial is below the others."""
+    median = create_stopping_rule(
+        {"rule": "median", "grace_steps": 2, "min_trials": 3}, "maximize"
+    )
+    assert median is not None
+    others = {i: _curve(-9.0, -9.4 - i / 10) for i in range(3)}  # 9.4, 9.5, 9.6
+    reason = median.should_stop(9, _curve(-8.0, -8.6), others)
+    assert reason == (
+        "median stopping at step 2: best 8.6 below median 9.5 of 3 trials"
+    )
+
+    halving = create_stopping_rule(
+        {"rule": "successive_halving", "eta": 3, "min_step": 1}, "maximize"
+    )
+    assert halving is not None
+    others = {i: _curve(-(9.0 - i / 10)) for i in range(5)}  # 9.0 .. 8.6
+    assert halving.should_stop(10, _curve(-9.05), others) is None
+    assert halving.should_stop(11, _curve(-8.7), others) == (
+        "successive halving at step 1 (rung 0): best 8.7 not among the best 2 "
+        "of 6 trials (cut 8.9)"
+    )

@@ -59,7 +59,9 @@ class LearningCurves(Problem):
     Final loss ``f = 0.05 + (x0 - 0.3)^2 + 0.5 (x1 - 0.7)^2 + 0.2 x2 x3``; the loss
     at epoch ``e`` decays as ``f + (1 - f) e^(-k)`` with ``k = 0.3 + 1.2 x0``, so
     large ``x0`` learns fast but ends worse, and early rungs can mislead. Each
-    epoch adds seeded noise of standard deviation 0.01.
+    epoch adds seeded noise of standard deviation 0.01, which methods see; the
+    score of a full-budget result is its noise-free loss at ``max_epochs``, so
+    a lucky draw of noise does not count as a better configuration.
     """
 
     def __init__(self) -> None:
@@ -67,14 +69,21 @@ class LearningCurves(Problem):
         super().__init__("learning-curves", dims, max_epochs=81, budget=5000)
 
     def curve(self, params: dict[str, Any], epochs: int) -> list[float]:
+        seed = int(hashlib.sha256(repr(_key(params)).encode()).hexdigest()[:8], 16)
+        noise = np.random.default_rng(seed).normal(0, 0.01, self.max_epochs)
+        values = self._mean_curve(params, epochs) + noise[:epochs]
+        return [float(v) for v in values]
+
+    def score(self, params: dict[str, Any], observed: float) -> float:
+        """The noise-free loss after ``max_epochs``, whatever noise was observed."""
+        return float(self._mean_curve(params, self.max_epochs)[-1])
+
+    def _mean_curve(self, params: dict[str, Any], epochs: int) -> np.ndarray:
         x = [float(params[f"x{i}"]) for i in range(4)]
         final = 0.05 + (x[0] - 0.3) ** 2 + 0.5 * (x[1] - 0.7) ** 2 + 0.2 * x[2] * x[3]
         rate = 0.3 + 1.2 * x[0]
         steps = np.arange(1, epochs + 1)
-        seed = int(hashlib.sha256(repr(_key(params)).encode()).hexdigest()[:8], 16)
-        noise = np.random.default_rng(seed).normal(0, 0.01, self.max_epochs)
-        values = final + (1 - final) * steps ** (-rate) + noise[:epochs]
-        return [float(v) for v in values]
+        return final + (1 - final) * steps ** (-rate)
 
 
 _CACHE = Path(__file__).resolve().parents[1] / ".cache"

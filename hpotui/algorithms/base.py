@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from hpotui.algorithms.options import OptionRule, defaults
+from hpotui.algorithms.options import Rule, defaults
 from hpotui.space import SearchSpace
 from hpotui.states import TrialState
 
@@ -78,7 +78,7 @@ class Algorithm(ABC):
 
     name: str = ""
     # The options this algorithm accepts, checked when a file loads; None: any.
-    option_rules: ClassVar[Mapping[str, OptionRule] | None] = None
+    option_rules: ClassVar[Mapping[str, Rule] | None] = None
 
     def __init__(
         self,
@@ -115,6 +115,14 @@ class Algorithm(ABC):
             empty list with nothing running means the search is exhausted and the
             experiment ends.
         """
+
+    def exhausted_reason(self, configurations: int) -> str:
+        """Why the experiment ended when :meth:`suggest` had nothing more to offer.
+
+        Args:
+            configurations: How many configurations the experiment ran.
+        """
+        return f"search space exhausted after {configurations} configurations"
 
     def get_state(self) -> dict[str, Any]:
         """State to store so that a resumed experiment continues where it was."""

@@ -9,9 +9,20 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+
+from hpotui.errors import ExperimentFileError
+
+
+class Rule(Protocol):
+    """What an option's check offers: a default and a reason to refuse a value."""
+
+    @property
+    def default(self) -> Any: ...
+
+    def problem_with(self, value: Any) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -26,7 +37,7 @@ class OptionRule:
         low_open: True when ``low`` itself is not allowed.
     """
 
-    default: int | float
+    default: int | float | None
     whole: bool
     low: float
     high: float | None = None
@@ -54,7 +65,44 @@ class OptionRule:
         return low if self.high is None else f"{low} and <= {self.high:g}"
 
 
-def whole(default: int, low: int = 1) -> OptionRule:
+@dataclass(frozen=True)
+class NameRule:
+    """An option naming one of a set of choices, in any letter case.
+
+    Attributes:
+        default: The value used when the file does not set it.
+        choices: The allowed names, asked when checking (the set may grow as
+            modules register themselves).
+        advice: What the value must be, e.g. "must be TPE or GP".
+    """
+
+    default: str
+    choices: Callable[[], list[str]]
+    advice: str
+
+    def problem_with(self, value: Any) -> str | None:
+        """Why ``value`` is not allowed, or None."""
+        if isinstance(value, str) and value.lower() in {
+            name.lower() for name in self.choices()
+        }:
+            return None
+        return f"{self.advice} (got {value!r})"
+
+
+@dataclass(frozen=True)
+class MappingRule:
+    """An option holding settings of its own, checked by whatever receives them."""
+
+    default: None = None
+
+    def problem_with(self, value: Any) -> str | None:
+        """Why ``value`` is not allowed, or None."""
+        if isinstance(value, Mapping):
+            return None
+        return f"must be a mapping of settings (got {value!r})"
+
+
+def whole(default: int | None, low: int = 1) -> OptionRule:
     return OptionRule(default, whole=True, low=low)
 
 
@@ -67,11 +115,11 @@ def positive(default: float) -> OptionRule:
     return OptionRule(default, whole=False, low=0.0, low_open=True)
 
 
-def defaults(rules: Mapping[str, OptionRule]) -> dict[str, int | float]:
+def defaults(rules: Mapping[str, Rule]) -> dict[str, Any]:
     return {key: rule.default for key, rule in rules.items()}
 
 
-def _unknown(algorithm: str, key: str, rules: Mapping[str, OptionRule]) -> str:
+def _unknown(algorithm: str, key: str, rules: Mapping[str, Rule]) -> str:
     close = difflib.get_close_matches(key, list(rules), n=1)
     hint = f"did you mean {close[0]}? " if close else ""
     known = ", ".join(rules) or "none"
@@ -79,7 +127,7 @@ def _unknown(algorithm: str, key: str, rules: Mapping[str, OptionRule]) -> str:
 
 
 def option_problems(
-    algorithm: str, rules: Mapping[str, OptionRule], options: Mapping[str, Any]
+    algorithm: str, rules: Mapping[str, Rule], options: Mapping[str, Any]
 ) -> list[tuple[str, str]]:
     """``(option, message)`` for every option the rules refuse."""
     problems = []
@@ -92,3 +140,18 @@ def option_problems(
         if message is not None:
             problems.append((key, message))
     return problems
+
+
+def check_options(
+    algorithm: str, rules: Mapping[str, Rule], options: Mapping[str, Any]
+) -> None:
+    """Refuse the first option the rules refuse, as loading the file would.
+
+    Raises:
+        ExperimentFileError: Named ``algorithm.options.<option>``, with the same
+            message the experiment file's check gives.
+    """
+    problems = option_problems(algorithm, rules, options)
+    if problems:
+        key, message = problems[0]
+        raise ExperimentFileError(f"algorithm.options.{key}: {message}")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hpotui.algorithms.base import Algorithm
-from hpotui.algorithms.options import OptionRule
+from hpotui.algorithms.options import Rule
 from hpotui.errors import ExperimentFileError
 from hpotui.space import SearchSpace
 
@@ -28,7 +29,7 @@ def builtin_names() -> list[str]:
     return [cls.name for cls in _ALGORITHMS.values()]
 
 
-def builtin_option_rules(name: str) -> Mapping[str, OptionRule] | None:
+def builtin_option_rules(name: str) -> Mapping[str, Rule] | None:
     """The option rules of the built-in ``name``; None for none, or for a plugin."""
     _load_builtins()
     cls = _ALGORITHMS.get(name.lower())
@@ -70,12 +71,8 @@ def create_algorithm(
         return cls(space, seed=seed, options=options, max_parallel=max_parallel)
     plugin = _find_plugin(name, plugins_dir)
     if plugin is None:
-        raise ExperimentFileError(
-            f"algorithm.name: unknown algorithm {name!r}; use one of "
-            f"{', '.join(builtin_names())} or an installed plugin "
-            f"({', '.join(plugin_names(plugins_dir)) or 'none installed'}; "
-            "see hpotui algorithms list)"
-        )
+        problem = unknown_algorithm(name, plugin_names(plugins_dir))
+        raise ExperimentFileError(f"algorithm.name: {problem}")
     # Imported here: plugins run in a child process, which only they need.
     from hpotui.plugin_host.algorithm import PluginAlgorithm
 
@@ -88,6 +85,28 @@ def create_algorithm(
         goal=goal,
         log_path=plugin_log,
     )
+
+
+def unknown_algorithm(name: str, plugins: Collection[str]) -> str:
+    """Why ``name`` names no algorithm, with the closest built-in name if any.
+
+    Shared by the experiment file's check and :func:`create_algorithm`, so that
+    ``validate`` and ``run`` refuse a name alike.
+    """
+    builtins = builtin_names()
+    close = difflib.get_close_matches(name, [*builtins, *plugins], n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return (
+        f"unknown algorithm {name!r}; {hint}use one of {', '.join(builtins)} or an "
+        f"installed plugin ({', '.join(plugins) or 'none installed'}; "
+        "see hpotui algorithms list)"
+    )
+
+
+def is_known(name: str, plugins: Collection[str]) -> bool:
+    """Whether ``name`` is a built-in or one of ``plugins``, ignoring letter case."""
+    names = [*builtin_names(), *plugins]
+    return name.lower() in {known.lower() for known in names}
 
 
 def plugin_names(plugins_dir: Path | None = None) -> list[str]:

@@ -22,7 +22,8 @@ def workspace_option(command: F) -> F:
     return click.option(
         "--workspace",
         "verb_workspace",
-        envvar="HPOTUI_HOME",
+        # No envvar here: the root option reads HPOTUI_HOME, and a verb's copy of
+        # it would win over the root's --workspace.
         type=click.Path(file_okay=False),
         help="Folder of the experiment store (default: per-user data folder).",
     )(command)

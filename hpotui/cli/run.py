@@ -22,6 +22,7 @@ from hpotui.backends.local import LocalBackend
 from hpotui.cli.common import plain_output, workspace_of, workspace_option
 from hpotui.cli.progress import RunPrinter
 from hpotui.cli.results import run_report, summary_lines
+from hpotui.cli.validate import installed_plugins
 from hpotui.engine.executor import Executor
 from hpotui.engine.scheduler import RunResult
 from hpotui.engine.session import default_executor
@@ -157,15 +158,17 @@ def run(
     from hpotui.experiment.loader import load_experiment
 
     changes = _executor_changes(executor, dask_address, dask_workers)
-    experiment = _with_executor(load_experiment(Path(file)), changes)
+    remote = remote_backend(ctx)
+    workspace = workspace_of(ctx, verb_workspace)
+    # A remote server has plugins of its own, which this machine cannot list.
+    plugins = None if remote is not None else installed_plugins(workspace)
+    experiment = _with_executor(load_experiment(Path(file), plugins), changes)
     for note in experiment.notes:
         click.echo(note, err=True)
-    remote = remote_backend(ctx)
     if remote is not None:
         sys.exit(run_remote(remote, experiment, detach, as_json, events_path))
     if detach:
         raise click.UsageError("--detach needs a remote --profile")
-    workspace = workspace_of(ctx, verb_workspace)
     if _dashboard_wanted(ctx, no_ui, as_json) and events_path is None:
         sys.exit(_open_dashboard(workspace, experiment))
     sys.exit(_headless(workspace, experiment, None, as_json, events_path, changes))

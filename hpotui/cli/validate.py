@@ -8,14 +8,28 @@ from __future__ import annotations
 
 import click
 
+from hpotui.algorithms.registry import plugin_names
+from hpotui.cli.common import workspace_of, workspace_option
 from hpotui.experiment.validate import check_experiment_file
+from hpotui.workspace import plugins_dir
+
+
+def installed_plugins(workspace: str | None) -> list[str]:
+    """Names of the plugins installed in the workspace ``run`` would use."""
+    return plugin_names(plugins_dir(workspace, create=False))
 
 
 @click.command("validate")
 @click.argument("file", type=click.Path(dir_okay=True, path_type=str))
-def validate_command(file: str) -> None:
-    """Check FILE (friendly YAML or a WML-A request) and list every problem."""
-    report = check_experiment_file(file)
+@workspace_option
+@click.pass_context
+def validate_command(ctx: click.Context, file: str, verb_workspace: str | None) -> None:
+    """Check FILE (friendly YAML or a WML-A request) and list every problem.
+
+    An algorithm that is not built in must be a plugin installed in the workspace.
+    """
+    workspace = workspace_of(ctx, verb_workspace)
+    report = check_experiment_file(file, installed_plugins(workspace))
     for line in report.warnings:
         click.echo(f"warning: {line}")
     for line in report.infos:

@@ -78,7 +78,9 @@ class Scheduler(SchedulerControls):
             goal=experiment.objective.goal,
             plugin_log=experiment_dir(store.workspace, experiment.name) / "plugin.log",
         )
-        self.rule = create_stopping_rule(experiment.early_stopping)
+        self.rule = create_stopping_rule(
+            experiment.early_stopping, experiment.objective.goal
+        )
         self.executor = executor
         self.launcher = TrialLauncher(experiment, store, executor, self._emit)
         self._halt: Halt | None = None
@@ -155,10 +157,12 @@ class Scheduler(SchedulerControls):
                         f"max_jobs reached: {self.ledger.counted} trials"
                     )
                 if not more:
-                    return self._natural_end(
-                        "search space exhausted after "
-                        f"{self.ledger.counted} configurations"
-                    )
+                    reason = self.algorithm.exhausted_reason(self.ledger.counted)
+                    if self.ledger.counted == 0:
+                        # Nothing ran, so nothing failed: an algorithm (a plugin
+                        # returning []) may end the search before it starts.
+                        return ExperimentState.FINISHED, reason
+                    return self._natural_end(reason)
                 continue
             await self._wait()
             self._flush()

@@ -29,7 +29,20 @@ Curve = Sequence[tuple[int, float]]
 
 
 class StoppingRule(ABC):
-    """Decides whether a running trial should stop now."""
+    """Decides whether a running trial should stop now.
+
+    Rules compare losses, but their reasons are read by people, so values are
+    shown in the objective's own direction: for ``goal: maximize`` a loss of
+    -8.6 is an accuracy of 8.6, and a worse trial is *below* the others.
+    """
+
+    maximize: bool = False
+
+    def _shown(self, loss: float) -> str:
+        return f"{-loss if self.maximize else loss:.6g}"
+
+    def _worse(self) -> str:
+        return "below" if self.maximize else "above"
 
     @abstractmethod
     def should_stop(
@@ -45,7 +58,7 @@ class StoppingRule(ABC):
 
         Returns:
             A reason naming the rule and the step, e.g.
-            ``median stopping at step 5: 0.81 worse than median 0.42``.
+            ``median stopping at step 5: best 0.81 above median 0.42 of 6 trials``.
         """
 
 
@@ -73,11 +86,15 @@ class MedianStopping(StoppingRule):
         grace_steps: No trial is stopped at a step below this.
         min_trials: How many other trials must have reached the step before the
             median means anything.
+        maximize: Show values as the objective's (negated losses) in reasons.
     """
 
-    def __init__(self, grace_steps: int = 3, min_trials: int = 5) -> None:
+    def __init__(
+        self, grace_steps: int = 3, min_trials: int = 5, *, maximize: bool = False
+    ) -> None:
         self.grace_steps = grace_steps
         self.min_trials = min_trials
+        self.maximize = maximize
 
     def should_stop(
         self, trial_id: int, curve: Curve, others: Mapping[int, Curve]
@@ -88,15 +105,16 @@ class MedianStopping(StoppingRule):
         if step < self.grace_steps:
             return None
         values = _others_at(others, step)
-        if len(values) < self.min_trials:
+        # No others at the step means no median, whatever min_trials says.
+        if not values or len(values) < self.min_trials:
             return None
         own = best_up_to(curve, step)
         median = statistics.median(values)
         if own is None or own <= median:
             return None
         return (
-            f"median stopping at step {step}: best {own:.6g} worse than median "
-            f"{median:.6g} of {len(values)} trials"
+            f"median stopping at step {step}: best {self._shown(own)} "
+            f"{self._worse()} median {self._shown(median)} of {len(values)} trials"
         )
 
 
@@ -112,11 +130,15 @@ class SuccessiveHalvingStopping(StoppingRule):
     Args:
         eta: The reduction factor, greater than 1.
         min_step: The step of the first rung.
+        maximize: Show values as the objective's (negated losses) in reasons.
     """
 
-    def __init__(self, eta: float = 3, min_step: int = 1) -> None:
+    def __init__(
+        self, eta: float = 3, min_step: int = 1, *, maximize: bool = False
+    ) -> None:
         self.eta = eta
         self.min_step = min_step
+        self.maximize = maximize
         self._judged: dict[int, int] = {}
 
     def rung_steps(self, up_to: int) -> list[int]:
@@ -156,8 +178,9 @@ class SuccessiveHalvingStopping(StoppingRule):
         if own <= threshold:
             return None
         return (
-            f"successive halving at step {step} (rung {index}): best {own:.6g} "
-            f"not among the best {keep} of {len(values)} trials (cut {threshold:.6g})"
+            f"successive halving at step {step} (rung {index}): best "
+            f"{self._shown(own)} not among the best {keep} of {len(values)} trials "
+            f"(cut {self._shown(threshold)})"
         )
 
 
@@ -167,9 +190,18 @@ _FIELDS = {
     "successive_halving": {"eta": float, "min_step": int},
 }
 
+# A median needs at least one other trial, and rungs start at step 1.
+_LEAST = {"grace_steps": 0, "min_trials": 1, "min_step": 1}
 
-def create_stopping_rule(spec: Mapping[str, Any] | None) -> StoppingRule | None:
+
+def create_stopping_rule(
+    spec: Mapping[str, Any] | None, goal: str = "minimize"
+) -> StoppingRule | None:
     """The rule an experiment's ``early_stopping`` section asks for, or None.
+
+    Args:
+        spec: The section as read from the experiment file.
+        goal: The objective's goal; reasons show values in its direction.
 
     Raises:
         ExperimentFileError: Unknown rule or setting, or a value out of range; the
@@ -193,7 +225,7 @@ def create_stopping_rule(spec: Mapping[str, Any] | None) -> StoppingRule | None:
                 f"early_stopping.{key}: not a setting of the {rule} rule; use {known}"
             )
         kwargs[key] = _checked(key, value, kind)
-    return _RULES[rule](**kwargs)
+    return _RULES[rule](**kwargs, maximize=goal == "maximize")
 
 
 def _checked(key: str, value: Any, kind: type) -> Any:
@@ -204,6 +236,9 @@ def _checked(key: str, value: Any, kind: type) -> Any:
         raise ExperimentFileError(f"{field_name}: {value} must be a whole number")
     if key == "eta" and value <= 1:
         raise ExperimentFileError(f"{field_name}: {value} must be greater than 1")
-    if key != "eta" and value < (1 if key == "min_step" else 0):
-        raise ExperimentFileError(f"{field_name}: {value} is too small")
+    least = _LEAST.get(key)
+    if least is not None and value < least:
+        raise ExperimentFileError(
+            f"{field_name}: must be at least {least} (got {value})"
+        )
     return kind(value)

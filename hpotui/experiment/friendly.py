@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from hpotui.algorithms.options import option_problems
-from hpotui.algorithms.registry import builtin_names, builtin_option_rules
+from hpotui.algorithms.registry import (
+    builtin_names,
+    builtin_option_rules,
+    is_known,
+    unknown_algorithm,
+)
 from hpotui.durations import parse_duration
 from hpotui.experiment.hyperparams_form import check_hyperparams
 from hpotui.experiment.model import (
@@ -28,7 +33,7 @@ from hpotui.experiment.model import (
 )
 from hpotui.experiment.rows import check_rows
 from hpotui.experiment.trial_settings import check_trial_settings
-from hpotui.experiment.validate import Checker, PathT, is_number, show
+from hpotui.experiment.validate import Checker, PathT, is_number, show, show_number
 
 TOP_KEYS = (
     "name", "objective", "algorithm", "limits", "model", "hyperparams",
@@ -162,7 +167,9 @@ def _hyperband_options(
     options: dict[str, Any] = {}
     eta = data.get("eta", 3)
     if not is_number(eta) or eta <= 1:
-        ck.error((*path, "eta"), f"must be a number > 1 (got {show(eta)}); 3 is usual")
+        ck.error(
+            (*path, "eta"), f"must be a number > 1 (got {show_number(eta)}); 3 is usual"
+        )
     else:
         options["eta"] = eta
     resource = check_resource(ck, data.get("resource"), (*path, "resource"))
@@ -191,7 +198,9 @@ def check_resource(ck: Checker, value: Any, path: PathT) -> dict[str, Any] | Non
     maximum, minimum = data.get("max"), data.get("min", 1)
     for key, number in (("max", maximum), ("min", minimum)):
         if not is_number(number) or number <= 0:
-            ck.error((*path, key), f"must be a positive number (got {show(number)})")
+            ck.error(
+                (*path, key), f"must be a positive number (got {show_number(number)})"
+            )
             return None
     if minimum > maximum:
         ck.error((*path, "min"), f"{show(minimum)} is above max {show(maximum)}")
@@ -222,7 +231,17 @@ def check_algorithm_fits(
     name_path: PathT,
     param_paths: list[PathT],
 ) -> None:
-    """Warn of an unknown algorithm name; refuse a grid over a continuous range."""
+    """Refuse an algorithm name that is neither built in nor installed (warn of it
+    when the installed plugins are not known); refuse a grid over a continuous
+    range."""
+    if ck.plugins is not None:
+        if not is_known(algorithm.name, ck.plugins):
+            ck.error(name_path, unknown_algorithm(algorithm.name, sorted(ck.plugins)))
+        _check_grid(ck, algorithm, hyperparams, param_paths)
+        return
+    # TODO: the dashboard's editor and WML-A requests sent to hpotui serve are
+    # checked without the workspace's plugin list, so they only warn here; giving
+    # it to them needs their backends to expose the installed plugins.
     known = list(dict.fromkeys([*builtin_names(), *_WMLA_ALGORITHMS]))
     if algorithm.name.lower() not in {name.lower() for name in known}:
         close = difflib.get_close_matches(algorithm.name, known, n=1, cutoff=0.6)
@@ -232,6 +251,15 @@ def check_algorithm_fits(
             f"{algorithm.name} is not a built-in algorithm; {hint}it must be an "
             "installed plugin",
         )
+    _check_grid(ck, algorithm, hyperparams, param_paths)
+
+
+def _check_grid(
+    ck: Checker,
+    algorithm: AlgorithmSpec,
+    hyperparams: list[HyperParam],
+    param_paths: list[PathT],
+) -> None:
     if algorithm.name.lower() != "grid":
         return
     for hp, path in zip(hyperparams, param_paths, strict=True):

@@ -7,6 +7,7 @@ Relative paths resolve from the file's folder.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from hpotui.errors import ExperimentFileError
@@ -17,11 +18,15 @@ from hpotui.experiment.validate import Checker, ValidationReport, show
 from hpotui.experiment.wmla import WMLA_KEYS, experiment_from_wmla
 
 
-def load_experiment(path: str | Path) -> Experiment:
+def load_experiment(
+    path: str | Path, plugins: Collection[str] | None = None
+) -> Experiment:
     """Read, check and build the experiment in ``path``.
 
     Args:
         path: A friendly YAML file or a WML-A request (YAML or JSON).
+        plugins: Names of the installed plugins, so that an algorithm name that is
+            neither built in nor installed is an error; None when unknown.
 
     Returns:
         The experiment; its ``notes`` hold the warnings and notes of the check.
@@ -31,7 +36,7 @@ def load_experiment(path: str | Path) -> Experiment:
             message lists every problem as ``file:line field: message``.
     """
     path = Path(path)
-    report = check_text(read_file_text(path), str(path), path.resolve().parent)
+    report = check_text(read_file_text(path), str(path), path.resolve().parent, plugins)
     report.raise_for_errors()
     assert report.experiment is not None
     return report.experiment.model_copy(update={"source": path.resolve()})
@@ -56,16 +61,23 @@ def load_experiment_text(
     return report.experiment
 
 
-def check_text(text: str, source_name: str, base_dir: Path) -> ValidationReport:
+def check_text(
+    text: str,
+    source_name: str,
+    base_dir: Path,
+    plugins: Collection[str] | None = None,
+) -> ValidationReport:
     """Check text in either form and build the experiment when it is valid.
 
     A syntax error becomes the report's single error rather than an exception.
+    ``plugins`` names the installed plugins (None: unknown, see
+    :func:`load_experiment`).
     """
     try:
         data, lines, bare = read_document(text, source_name)
     except ExperimentFileError as err:
         return ValidationReport(source_name, errors=[err.message])
-    ck = Checker(source_name, lines, bare)
+    ck = Checker(source_name, lines, bare, plugins)
     if not isinstance(data, dict):
         ck.error(
             (),
@@ -79,7 +91,7 @@ def check_text(text: str, source_name: str, base_dir: Path) -> ValidationReport:
     else:
         experiment = experiment_from_friendly(ck, data, base_dir, default_name)
     if experiment is not None and not ck.report.errors:
-        notes = tuple(ck.report.warnings + ck.report.infos)
+        notes = ck.report.notes()
         ck.report.experiment = experiment.model_copy(update={"notes": notes})
     return ck.report
 

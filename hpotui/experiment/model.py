@@ -150,7 +150,8 @@ class Experiment(_Model):
     source: Path | None = None
     """The file this experiment was loaded from, if any."""
     notes: tuple[str, ...] = ()
-    """Warnings and notes from validation (``file:line field: text``), for display."""
+    """Warnings and notes from validation (``warning: file:line field: text``), for
+    display."""
 
     def search_space(self) -> SearchSpace:
         return SearchSpace(tuple(hp.to_param() for hp in self.hyperparams))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Hashable, Iterable
+from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,10 @@ class ValidationReport:
     def ok(self) -> bool:
         return not self.errors
 
+    def notes(self) -> tuple[str, ...]:
+        """The warnings and notes, each prefixed with its level, for display."""
+        return tuple(line for line in self.lines() if not line.startswith("error: "))
+
     def lines(self) -> list[str]:
         """Every finding, errors first, each prefixed with its level."""
         return (
@@ -65,10 +69,19 @@ class ValidationReport:
 class Checker:
     """Collects findings about one document and renders them with line numbers."""
 
-    def __init__(self, source: str, lines: LineMap, bare: set[PathT]) -> None:
+    def __init__(
+        self,
+        source: str,
+        lines: LineMap,
+        bare: set[PathT],
+        plugins: Collection[str] | None = None,
+    ) -> None:
         self.report = ValidationReport(source)
         self.lines = lines
         self.bare = bare
+        # The installed plugins' names when the workspace is known, else None: a
+        # name that is not built in can then only be warned about.
+        self.plugins = plugins
 
     def error(self, path: PathT, message: str, at: PathT | None = None) -> None:
         self.report.errors.append(self.render(path, message, at))
@@ -133,15 +146,26 @@ def show(value: Any) -> str:
         return repr(value)
 
 
+def show_number(value: Any) -> str:
+    """A value that should be a number, as the user wrote it; a string is quoted
+    and called one, since ``"3"`` and ``3`` look alike once printed."""
+    if isinstance(value, str):
+        return f"{json.dumps(value)}, a string; write the number without quotes"
+    return show(value)
+
+
 def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def check_experiment_file(path: str | Path) -> ValidationReport:
+def check_experiment_file(
+    path: str | Path, plugins: Collection[str] | None = None
+) -> ValidationReport:
     """Check a file without running it or storing anything.
 
     Args:
         path: A friendly YAML file or a WML-A request (YAML or JSON).
+        plugins: Names of the installed plugins; None when unknown.
 
     Returns:
         The findings, with the experiment when there are no errors.
@@ -150,4 +174,4 @@ def check_experiment_file(path: str | Path) -> ValidationReport:
 
     path = Path(path)
     text = read_file_text(path)
-    return check_text(text, str(path), path.resolve().parent)
+    return check_text(text, str(path), path.resolve().parent, plugins)

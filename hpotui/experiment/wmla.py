@@ -50,7 +50,7 @@ def from_wmla_request(
     experiment = experiment_from_wmla(ck, data, folder, name)
     ck.report.raise_for_errors()
     assert experiment is not None
-    notes = tuple(ck.report.warnings + ck.report.infos)
+    notes = ck.report.notes()
     return experiment.model_copy(update={"notes": notes})
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from hpotui.algorithms.options import option_problems
+from hpotui.algorithms.registry import builtin_option_rules
 from hpotui.experiment.friendly import (
     HYPERBAND_NAMES,
     check_algorithm_fits,
@@ -25,7 +27,7 @@ from hpotui.experiment.model import (
 )
 from hpotui.experiment.param_rules import check_range, check_values
 from hpotui.experiment.rows import check_rows
-from hpotui.experiment.validate import Checker, PathT, is_number, show
+from hpotui.experiment.validate import Checker, PathT, is_number, show, show_number
 
 WMLA_KEYS = frozenset({"modelSpec", "algoDef", "hyperParams"})
 _TOP = ("modelSpec", "algoDef", "hyperParams", "experiments")
@@ -143,7 +145,7 @@ def _algorithm(ck: Checker, algo: dict[str, Any]) -> AlgorithmSpec | None:
         return None
     seed = params.pop("RandomSeed", None)
     options = _budget_options(ck, name, algo, params)
-    options.update(params)  # a plugin's own parameters, as strings
+    options.update(_hyperband_params(ck, name, params))
     seed_value = _number(seed) if seed is not None else None
     if seed is not None and not isinstance(seed_value, int):
         ck.error(
@@ -186,10 +188,26 @@ def _budget_options(
         eta = algo["hyperbandEta"]
         if not is_number(eta) or eta <= 1:
             ck.error(
-                ("algoDef", "hyperbandEta"), f"must be a number > 1 (got {show(eta)})"
+                ("algoDef", "hyperbandEta"),
+                f"must be a number > 1 (got {show_number(eta)})",
             )
         options["eta"] = eta
     return options
+
+
+def _hyperband_params(ck: Checker, name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A plugin's own algoParams as given (strings); a Hyperband variant's as
+    numbers where they read as numbers, checked by the rules its run checks."""
+    if name.lower() not in HYPERBAND_NAMES:
+        # TODO: TPE's and GP's algoParams reach them unchecked, as strings; which
+        # names WML-A itself gives their settings is not documented, so refusing
+        # unknown ones waits for that list.
+        return params
+    typed = {key: _number(value) for key, value in params.items()}
+    rules = builtin_option_rules(name) or {}
+    for key, message in option_problems(name, rules, typed):
+        ck.error(("algoDef", "algoParams"), f"{key}: {message}")
+    return typed
 
 
 def _given(value: Any) -> str:
@@ -206,6 +224,9 @@ def _resource(
                        f"({_given(name)})")  # fmt: skip
         return None
     maximum = _number(value)
+    if isinstance(value, str) and isinstance(maximum, float) and maximum.is_integer():
+        # WML-A sends ResourceValue as a string; "81.0" is 81 epochs, not 81.0.
+        maximum = int(maximum)
     if not is_number(maximum) or maximum <= 0:
         ck.error(path, f"{algorithm} needs ResourceValue, the largest budget as a "
                        "positive number, e.g. {name: ResourceValue, value: '81'} "

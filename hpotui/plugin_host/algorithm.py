@@ -95,6 +95,13 @@ class PluginAlgorithm(Algorithm):
             self._exhausted = True
         return suggestions
 
+    def exhausted_reason(self, configurations: int) -> str:
+        """Says that the plugin ended the search by returning an empty list."""
+        name = self.plugin.name
+        if configurations == 0:
+            return f"plugin {name} returned no configurations"
+        return f"plugin {name} returned no more configurations after {configurations}"
+
     def get_state(self) -> dict[str, Any]:
         """The plugin's own ``get_state`` plus which trials it has been told of."""
         plugin_state = self._process.call("get_state") if self._started else None

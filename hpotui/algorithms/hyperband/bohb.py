@@ -26,12 +26,25 @@ from typing import Any
 import numpy as np
 
 from hpotui.algorithms.base import Observation
+from hpotui.algorithms.hyperband.schedule import HYPERBAND_OPTIONS
 from hpotui.algorithms.hyperband.synchronous import Hyperband
+from hpotui.algorithms.options import MappingRule, NameRule, OptionRule, whole
 from hpotui.algorithms.registry import builtin_names, create_algorithm, register
-from hpotui.errors import ExperimentFileError
 from hpotui.space import SearchSpace
 
 logger = logging.getLogger(__name__)
+
+
+# The docs and the paper call the Gaussian-process model GP; it is registered
+# under WML-A's name for it, Bayesian.
+_MODEL_ALIASES = {"gp": "Bayesian"}
+
+
+def _model_names() -> list[str]:
+    """Built-ins BOHB can fit as its model: any but the Hyperband variants."""
+    variants = {"bohb", "hyperband", "asha"}
+    names = [name for name in builtin_names() if name.lower() not in variants]
+    return [*names, "GP"]
 
 
 @register
@@ -39,11 +52,20 @@ class BOHB(Hyperband):
     """Synchronous Hyperband with model-based sampling of new configurations."""
 
     name = "BOHB"
+    option_rules = {
+        **HYPERBAND_OPTIONS,
+        "model": NameRule("TPE", _model_names, "must be TPE or GP"),
+        "model_options": MappingRule(),
+        # Default: number of hyperparameters + 2, known only with the space.
+        "min_points": whole(None),
+        "random_fraction": OptionRule(1 / 3, whole=False, low=0.0, high=1.0),
+    }
 
     def __init__(self, space: SearchSpace, **kwargs: Any) -> None:
         super().__init__(space, **kwargs)
-        self.model_name = self._model_name()
-        self.random_fraction = self._random_fraction()
+        model = str(self.settings["model"])
+        self.model_name = _MODEL_ALIASES.get(model.lower(), model)
+        self.random_fraction = float(self.settings["random_fraction"])
         self.min_points = int(self.options.get("min_points", space.dims + 2))
 
     def new_config(self, config: int, history: Sequence[Observation]) -> dict[str, Any]:
@@ -85,25 +107,3 @@ class BOHB(Hyperband):
         chosen = [o for o in usable if o.meta["resource"] == resource]
         logger.debug("BOHB model on %d results at resource %s", len(chosen), resource)
         return [replace(o, trial_id=i) for i, o in enumerate(chosen)]
-
-    def _model_name(self) -> str:
-        name = str(self.options.get("model", "TPE"))
-        if name.lower() in {"bohb", "hyperband", "asha"}:
-            raise ExperimentFileError(
-                f"algorithm.model: {name!r} is not a model; use TPE or GP"
-            )
-        if name.lower() not in {n.lower() for n in builtin_names()}:
-            known = ", ".join(builtin_names())
-            raise ExperimentFileError(
-                f"algorithm.model: unknown algorithm {name!r}; use TPE or GP "
-                f"(available: {known})"
-            )
-        return name
-
-    def _random_fraction(self) -> float:
-        fraction = float(self.options.get("random_fraction", 1 / 3))
-        if not 0 <= fraction <= 1:
-            raise ExperimentFileError(
-                f"algorithm.random_fraction: {fraction} must lie in [0, 1]"
-            )
-        return fraction

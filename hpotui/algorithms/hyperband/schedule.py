@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from hpotui.algorithms.options import Rule, whole
 from hpotui.errors import ExperimentFileError
 
 Resource = int | float
@@ -111,6 +112,15 @@ def _largest_power(eta: Fraction, ratio: Fraction) -> int:
     while eta ** (s + 1) <= ratio:
         s += 1
     return s
+
+
+# Read by parse_settings: the YAML form's eta and resource, placed there by the
+# experiment file's own fields, and WML-A's spelling of the same settings.
+SCHEDULE_KEYS = frozenset(
+    {"eta", "resource", "hyperbandEta", "ResourceName", "ResourceValue", "ResourceMin"}
+)
+# What a user may set under algorithm.options for every Hyperband variant.
+HYPERBAND_OPTIONS: dict[str, Rule] = {"iterations": whole(None)}
 
 
 def parse_settings(options: Mapping[str, Any]) -> HyperbandSettings:

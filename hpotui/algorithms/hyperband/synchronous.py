@@ -17,19 +17,22 @@ empty list with trials running, which tells the engine to wait.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
 from hpotui.algorithms.base import Algorithm, Observation, Suggestion
 from hpotui.algorithms.hyperband.ledger import BracketKey, Ledger
 from hpotui.algorithms.hyperband.schedule import (
+    HYPERBAND_OPTIONS,
+    SCHEDULE_KEYS,
     Bracket,
     HyperbandSettings,
     parse_settings,
     plan,
 )
+from hpotui.algorithms.options import Rule, check_options
 from hpotui.algorithms.registry import register
 from hpotui.space import SearchSpace
 
@@ -38,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 class HyperbandBase(Algorithm):
     """What every Hyperband variant shares: validated settings and the schedule."""
+
+    option_rules: ClassVar[Mapping[str, Rule] | None] = HYPERBAND_OPTIONS
 
     def __init__(
         self,
@@ -48,6 +53,10 @@ class HyperbandBase(Algorithm):
         max_parallel: int = 1,
     ) -> None:
         super().__init__(space, seed=seed, options=options, max_parallel=max_parallel)
+        # The schedule's own settings are checked by parse_settings, the rest by
+        # the same rules the experiment file is checked with.
+        rest = {k: v for k, v in self.options.items() if k not in SCHEDULE_KEYS}
+        check_options(self.name, self.option_rules or {}, rest)
         self.hyperband: HyperbandSettings = parse_settings(self.options)
         self.brackets: list[Bracket] = plan(self.hyperband)
         for warning in self.hyperband.warnings:
