@@ -14,6 +14,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
+from hpotui.errors import HpotuiError
 from hpotui.ui.dialogs import PromptDialog
 from hpotui.ui.dialogs.hyperparam import HyperparamDialog, parse_scalar
 from hpotui.ui.experiment_doc import (
@@ -188,15 +189,20 @@ class EditorScreen(HpotuiScreen):
 
         def chosen(text: str | None) -> None:
             if text:
-                self.path = Path(text).expanduser()
-                self._save(self.path)
+                self._save(Path(text).expanduser())
 
         name = get_path(self.doc, "name") or "experiment"
         prompt = PromptDialog("Save as", "Save the experiment to:", f"{name}.yaml")
         self.app.push_screen(prompt, chosen)
 
     def _save(self, path: Path) -> None:
-        save_document(self.doc, path)
+        # A failed save keeps the editor open with every edit, and the file it had.
+        try:
+            save_document(self.doc, path)
+        except HpotuiError as err:
+            self.hpo.show_error(err)
+            return
+        self.path = path
         self.title = f"hpotui · {path.name}"
         note = "" if not self.problems else f" ({len(self.problems)} problems left)"
         self.notify(f"saved {path}{note}")
