@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import ClassVar
 
+import pytest
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import Input
-from uihelpers import replay_app, settle
+from uihelpers import EVENTS, app_over, replay_app, settle
 
+from hpotui.backends.replay import ReplayBackend
+from hpotui.cli.ui import exit_code
+from hpotui.errors import HpotuiError
+from hpotui.experiment.validate import check_experiment_file
 from hpotui.ui.dialogs import ErrorDialog, PromptDialog
 from hpotui.ui.screens.editor import EditorScreen
+from hpotui.ui.screens.experiments import ExperimentsScreen
 
 
 async def test_saving_where_no_file_can_be_written_shows_why_and_keeps_the_edits(
@@ -65,3 +78,132 @@ async def test_save_as_to_an_unwritable_path_keeps_the_editor_and_its_path(
         await settle(pilot)
         assert editor.path == good
     assert "name: new-experiment" in good.read_text()
+
+
+_BROKEN = "name: bad\n  objective: [\n"
+"""A file that is not YAML: a mapping value where none may start (line 2)."""
+
+
+def _validate_message(path: Path) -> str:
+    report = check_experiment_file(str(path))
+    assert len(report.errors) == 1
+    return report.errors[0]
+
+
+def test_opening_a_file_that_is_not_yaml_prints_validates_message(
+    tmp_path: Path,
+) -> None:
+    """`hpotui broken.yaml` used to crash in the editor's mount; it must print what
+    `hpotui validate` prints, with the line, and exit 2 without a traceback."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(_BROKEN)
+    result = subprocess.run(
+        [sys.executable, "-m", "hpotui", str(broken)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TERM": "xterm-256color"},
+    )
+    assert result.returncode == 2
+    assert f"{broken}:2: not valid YAML" in result.stderr
+    assert _validate_message(broken) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_new_from_a_file_that_is_not_yaml_shows_the_error_dialog(
+    tmp_path: Path,
+) -> None:
+    """n on the experiments list with a broken file shows validate's message in a
+    dialog and stays on the list."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(_BROKEN)
+    app = replay_app(start="experiments")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        assert isinstance(app.screen, PromptDialog)
+        app.screen.query_one(Input).value = str(broken)
+        await pilot.press("enter")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ErrorDialog)
+        assert _validate_message(broken) in dialog.message
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ExperimentsScreen)
+    assert app.return_code in (0, None)
+
+
+async def test_starting_the_editor_on_a_file_that_is_not_yaml_shows_the_error(
+    tmp_path: Path,
+) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(_BROKEN)
+    app = replay_app(start="editor", path=broken)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ErrorDialog)
+        assert f"{broken}:2" in dialog.message
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ExperimentsScreen)
+    assert app.return_code in (0, None)
+
+
+class _Poked(Message):
+    """Asks the raising screen's handler to run."""
+
+
+class _RaisingScreen(ExperimentsScreen):
+    """The experiments list with a key and a handler that raise a user error."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("x", "explode", "Explode")]
+
+    def action_explode(self) -> None:
+        raise HpotuiError("the x key failed; press y instead", title="X")
+
+    @on(_Poked)
+    def _poked(self) -> None:
+        raise HpotuiError("the poke failed; poke gently", title="Poke")
+
+
+async def test_a_user_error_from_a_key_or_a_handler_is_a_dialog_not_a_crash() -> None:
+    """A screen's action or message handler that raises HpotuiError shows it in the
+    error dialog, and the screen keeps answering keys and messages afterwards."""
+    backend = ReplayBackend(EVENTS, speed=0.0, max_jobs=12)
+    app = app_over(backend, start="logon")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = _RaisingScreen()
+        app.switch_screen(screen)
+        await settle(pilot)
+        for _ in range(2):
+            screen.post_message(_Poked())
+            await settle(pilot)
+            assert isinstance(app.screen, ErrorDialog)
+            assert app.screen.message == "the poke failed; poke gently"
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.screen is screen
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorDialog)
+        assert app.screen.message == "the x key failed; press y instead"
+    assert app.return_code in (0, None)
+
+
+async def test_a_real_crash_gives_a_failing_exit_code() -> None:
+    """An unexpected exception outside any worker ends the app; its exit code must
+    not read as success."""
+    app = replay_app(start="experiments")
+
+    def crash() -> None:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.call_later(crash)
+            await pilot.pause()
+    assert exit_code(app, app.return_value) == 1

@@ -7,11 +7,12 @@ import signal
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -122,7 +123,11 @@ class HpotuiApp(App[int]):
         if self.start == "monitor" and self.start_experiment:
             return MonitorScreen(self.start_experiment)
         if self.start == "editor":
-            return EditorScreen(self.start_path)
+            try:
+                return EditorScreen(self.start_path)
+            except HpotuiError as err:
+                self.call_after_refresh(self.show_error, err)
+                return ExperimentsScreen()
         if self.start == "logon":
             return LogonScreen()
         return ExperimentsScreen()
@@ -148,7 +153,12 @@ class HpotuiApp(App[int]):
         """Show the editor on ``path``, on a clone of an experiment, or empty."""
         from hpotui.ui.screens.editor import EditorScreen
 
-        self.push_screen(EditorScreen(path, clone_of=clone_of))
+        try:
+            editor = EditorScreen(path, clone_of=clone_of)
+        except HpotuiError as err:
+            self.show_error(err)
+            return
+        self.push_screen(editor)
 
     def leave(self, screen: Screen[None]) -> None:
         """Go back from ``screen``: to the one below it, or to the experiments."""
@@ -217,6 +227,17 @@ class HpotuiApp(App[int]):
             return error.title, error.message
         self.log.error("unexpected error", error)
         return "Unexpected error", f"{type(error).__name__}: {error}"
+
+    async def _dispatch_action(
+        self, namespace: DOMNode, action_name: str, params: Any
+    ) -> bool:
+        # A key's action that raises a user error shows it; Textual would end the
+        # app with a traceback, losing whatever the user was doing.
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except HpotuiError as err:
+            self.show_error(err)
+            return True
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place where a failed background task turns into a message."""

@@ -55,6 +55,9 @@ class EditorScreen(HpotuiScreen):
     Args:
         path: The YAML file to open; None starts a new experiment.
         clone_of: An experiment of the backend whose definition to start from.
+
+    Raises:
+        ExperimentFileError: ``path`` exists and cannot be read as YAML.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -70,6 +73,8 @@ class EditorScreen(HpotuiScreen):
         self.path = path
         self.clone_of = clone_of
         self.doc: CommentedMap = new_document()
+        if path is not None and path.exists():
+            self.doc = read_document(path)
         self.problems: list[str] = []
         self._check_timer: Timer | None = None
 
@@ -88,9 +93,7 @@ class EditorScreen(HpotuiScreen):
         table = self.query_one("#hyperparams", DataTable)
         for title in ("name", "type", "range / values", "step", "log"):
             table.add_column(title, key=title)
-        if self.path is not None and self.path.exists():
-            self.doc = read_document(self.path)
-        elif self.clone_of is not None:
+        if self.clone_of is not None:
             self._load_clone()
         self.title = f"hpotui · {self.path.name if self.path else 'new experiment'}"
         self._fill_form()
