@@ -254,3 +254,23 @@ async def test_k_stops_the_running_trial_under_the_cursor(tmp_path: Path) -> Non
         assert table.trials[0].reason == "stopped by user"
         notes = [n.message for n in app._notifications]
         assert "stopping trial 0" in notes
+
+
+@pytest.mark.parametrize("theme", ["dark", "light", "high-contrast"])
+async def test_the_cursor_row_has_its_own_background_in_every_theme(theme: str) -> None:
+    """The cursor's style used to go under the segments' own background, so the row
+    looked like the others; its cells must be drawn on a different background."""
+    app = replay_app(theme_name=theme)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(TrialTable)
+        table.select_trial(2)
+        await pilot.pause()
+
+        def backgrounds(y: int) -> set[object]:
+            return {seg.style.bgcolor for seg in table.render_line(y) if seg.style}
+
+        cursor, other = backgrounds(2), backgrounds(3)
+        assert len(cursor) == 1 and len(other) == 1
+        assert cursor != other
+        assert backgrounds(1) == other
