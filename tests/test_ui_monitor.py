@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from engine_support import experiment
 from eventgen import experiment_events, write_events
+from textual.pilot import Pilot
 from textual.widgets import Label, TabbedContent
 from uihelpers import app_over, replay_app, settle
 
@@ -274,3 +275,30 @@ async def test_the_cursor_row_has_its_own_background_in_every_theme(theme: str) 
         assert len(cursor) == 1 and len(other) == 1
         assert cursor != other
         assert backgrounds(1) == other
+
+
+async def _open_after_down(pilot: Pilot[int]) -> int:
+    await pilot.press("down", "enter")
+    await settle(pilot)
+    trial = pilot.app.screen
+    assert isinstance(trial, TrialScreen)
+    await pilot.press("escape")
+    await settle(pilot)
+    return trial.trial_id
+
+
+async def test_the_table_has_the_keys_again_after_trial_detail_and_tabs() -> None:
+    """After Esc from a trial, or tabs 2, 3, 4 and back to 1, Down used to go
+    nowhere and Enter reopened the old trial; Down must move the table's cursor."""
+    app = replay_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(TrialTable)
+        assert await _open_after_down(pilot) == 2
+        assert app.focused is table
+        assert await _open_after_down(pilot) == 3
+        for key in ("2", "3", "4", "1"):
+            await pilot.press(key)
+            await pilot.pause(0.1)
+        assert app.focused is table
+        assert await _open_after_down(pilot) == 4

@@ -217,6 +217,17 @@ class MonitorScreen(HpotuiScreen):
     @on(TabbedContent.TabActivated)
     def _tab_shown(self) -> None:
         self._draw_plots(force=True)
+        self._focus_table()
+
+    def on_screen_resume(self) -> None:
+        # Back from a trial or a dialog, the keys go to the table again.
+        self._focus_table()
+
+    def _focus_table(self) -> None:
+        # A hidden tab takes the table's focus with it; showing the trials again
+        # gives it back, or Down goes nowhere and Enter opens the old trial.
+        if self.query_one(TabbedContent).active == "trials":
+            self.table.focus()
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
