@@ -302,3 +302,34 @@ async def test_the_table_has_the_keys_again_after_trial_detail_and_tabs() -> Non
             await pilot.pause(0.1)
         assert app.focused is table
         assert await _open_after_down(pilot) == 4
+
+
+def _fails_once(mark: Path) -> str:
+    return f"""
+if config["x"] == 2 and not os.path.exists({str(mark)!r}):
+    open({str(mark)!r}, "w").close()
+    sys.exit("a transient fault")
+report([{{"step": 1, "loss": config["x"] / 10}}])
+"""
+
+
+async def test_retry_in_the_monitor_shows_the_retried_trials(tmp_path: Path) -> None:
+    """t on an ended run with a failed trial used to rerun it unseen: the monitor
+    stopped following. The rerun must appear in the table, FINISHED."""
+    backend = LocalBackend(tmp_path / "ws", poll_seconds=0.05)
+    name = await backend.submit(experiment(tmp_path, _fails_once(tmp_path / "mark")))
+    await backend.wait(name)
+    app = app_over(backend, start="monitor", experiment=name)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        table = app.screen.query_one(TrialTable)
+        before = set(table.trials)
+        await pilot.press("t")
+        await pilot.pause(0.2)
+        await backend.wait(name)
+        await settle(pilot, 0.3)
+        new = [table.trials[i] for i in sorted(set(table.trials) - before)]
+        assert [(t.params, t.state, t.value) for t in new] == [
+            ({"x": 2}, TrialState.FINISHED, 0.2)
+        ]
+        assert table.row_count == len(before) + 1

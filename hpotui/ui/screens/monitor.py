@@ -310,6 +310,9 @@ class MonitorScreen(HpotuiScreen):
     async def action_retry(self) -> None:
         count = await self.backend.retry_failed(self.experiment)
         self.notify(f"{count} failed trials queued again")
+        if count:
+            # An ended experiment runs again for the retries: follow the new run.
+            self.follow()
 
 
 def _param_names(detail: ExperimentDetail) -> list[str]:
