@@ -333,3 +333,32 @@ async def test_retry_in_the_monitor_shows_the_retried_trials(tmp_path: Path) -> 
             ({"x": 2}, TrialState.FINISHED, 0.2)
         ]
         assert table.row_count == len(before) + 1
+
+
+async def test_trial_detail_shows_the_final_state_once_the_trial_ends(
+    tmp_path: Path,
+) -> None:
+    """The detail of a running trial kept reading RUNNING after the trial finished;
+    its header must turn to FINISHED with the value."""
+    backend = LocalBackend(tmp_path / "ws", poll_seconds=0.05)
+    body = "time.sleep(1.5)\nreport([{'step': 1, 'loss': 0.25}])\n"
+    name = await backend.submit(
+        experiment(tmp_path, body, hyperparams={"x": {"values": [1]}})
+    )
+    app = app_over(backend, start="monitor", experiment=name)
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.screen.query_one(TrialTable)
+        while table.selected_trial is None or (
+            table.cell_text(0, "state") != "▶ RUNNING"
+        ):
+            await pilot.pause(0.05)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        screen = app.screen
+        assert isinstance(screen, TrialScreen)
+        header = screen.query_one("#trial-header")
+        assert "RUNNING" in str(header.render())
+        await backend.wait(name)
+        await pilot.pause(1.5)
+        text = str(header.render())
+        assert state_label(TrialState.FINISHED) in text and "value 0.25" in text
