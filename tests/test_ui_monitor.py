@@ -362,3 +362,41 @@ async def test_trial_detail_shows_the_final_state_once_the_trial_ends(
         await pilot.pause(1.5)
         text = str(header.render())
         assert state_label(TrialState.FINISHED) in text and "value 0.25" in text
+
+
+async def test_brackets_count_as_promoted_only_trials_that_went_on(
+    tmp_path: Path,
+) -> None:
+    """Every ended trial of a rung used to count as promoted. In a real Hyperband
+    bracket of 9, 3 and 1 trials (eta 3), rung 0 promotes 3 and stops 6, rung 1
+    promotes 1 and stops 2, and the top rung's trial finishes."""
+    backend = LocalBackend(tmp_path / "ws", poll_seconds=0.05)
+    body = "report([{'step': 1, 'loss': config['x'] / config['epochs']}])\n"
+    hyperband = {
+        "name": "Hyperband",
+        "seed": 3,
+        "eta": 3,
+        "resource": {"name": "epochs", "max": 9, "min": 1},
+    }
+    name = await backend.submit(
+        experiment(
+            tmp_path,
+            body,
+            hyperparams={"x": {"range": [0.0, 1.0]}},
+            algorithm=hyperband,
+            limits={"max_jobs": 13, "max_parallel_jobs": 1},
+        )
+    )
+    await backend.wait(name)
+    app = app_over(backend, start="monitor", experiment=name)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, 0.2)
+        await pilot.press("4")
+        await pilot.pause(0.2)
+        lines = str(app.screen.query_one(BracketsView).render()).splitlines()
+    heads = [line.split("  ")[1] for line in lines if "rung" in line]
+    assert heads == [
+        "rung 0: 9 trials, 3 promoted, 6 stopped, 0 running",
+        "rung 1: 3 trials, 1 promoted, 2 stopped, 0 running",
+        "rung 2: 1 trials, 0 promoted, 0 stopped, 0 running, 1 finished",
+    ]
