@@ -11,6 +11,7 @@ from typing import ClassVar
 import pytest
 from textual import on
 from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Input
 from uihelpers import EVENTS, app_over, replay_app, settle
@@ -207,3 +208,30 @@ async def test_a_real_crash_gives_a_failing_exit_code() -> None:
             app.call_later(crash)
             await pilot.pause()
     assert exit_code(app, app.return_value) == 1
+
+
+async def test_many_problems_scroll_into_view(tmp_path: Path) -> None:
+    """The problems panel showed its first 6 lines and no more; with 9 findings it
+    must say how many there are and scroll to the last one."""
+    target = tmp_path / "many.yaml"
+    bad = "".join(f"  p{i}: {{range: [0, 1], log: true}}\n" for i in range(9))
+    target.write_text(
+        "name: many\nobjective: {metric: loss, goal: minimize}\n"
+        "model: {dir: ., command: python train.py}\nhyperparams:\n" + bad
+    )
+    app = replay_app(start="editor", path=target)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        assert len(editor.problems) == 9
+        box = editor.query_one("#problems-box", VerticalScroll)
+        text = str(editor.query_one("#problems").render())
+        assert text.splitlines()[0].startswith("9 findings")
+        assert box.max_scroll_y > 0
+        box.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        assert box.scroll_y == box.max_scroll_y
+        assert box.scroll_y + box.size.height == box.virtual_size.height
+        assert "hyperparams.p8" in text.splitlines()[-1]

@@ -43,6 +43,8 @@ FORM_FIELDS: tuple[tuple[str, str], ...] = (
 """Each form field: its dotted key in the YAML file and its label."""
 _CHECK_DELAY = 0.4
 """Seconds of no typing before the experiment is checked again."""
+_PROBLEM_ROWS = 6
+"""Rows of findings shown below the table; more scroll (as in the stylesheet)."""
 
 
 def _field_id(dotted: str) -> str:
@@ -86,7 +88,8 @@ class EditorScreen(HpotuiScreen):
                     yield Label(label)
                     yield Input(id=_field_id(dotted))
         yield DataTable(id="hyperparams", cursor_type="row")
-        yield Static("", id="problems")
+        with VerticalScroll(id="problems-box"):
+            yield Static("", id="problems")
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -147,6 +150,9 @@ class EditorScreen(HpotuiScreen):
         lines = report.lines() if report.lines() else []
         if report.ok:
             lines.insert(0, "✔ valid experiment")
+        if len(lines) > _PROBLEM_ROWS:
+            # The box shows a few rows and scrolls; say so, or the rest looks lost.
+            lines.insert(0, f"{len(lines)} findings; tab here and scroll for all")
         widget.update(Text("\n".join(lines)))
 
     def action_add_param(self) -> None:
