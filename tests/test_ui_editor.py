@@ -13,6 +13,7 @@ from textual import on
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import Input
 from uihelpers import EVENTS, app_over, replay_app, settle
 
@@ -21,6 +22,7 @@ from hpotui.cli.ui import exit_code
 from hpotui.errors import HpotuiError
 from hpotui.experiment.validate import check_experiment_file
 from hpotui.ui.dialogs import ErrorDialog, PromptDialog
+from hpotui.ui.dialogs.hyperparam import HyperparamDialog
 from hpotui.ui.screens.editor import EditorScreen
 from hpotui.ui.screens.experiments import ExperimentsScreen
 
@@ -235,3 +237,50 @@ async def test_many_problems_scroll_into_view(tmp_path: Path) -> None:
         assert box.scroll_y == box.max_scroll_y
         assert box.scroll_y + box.size.height == box.virtual_size.height
         assert "hyperparams.p8" in text.splitlines()[-1]
+
+
+def _visible(screen: Screen[object], selector: str) -> bool:
+    """Whether the widget is drawn whole inside the terminal and its clip."""
+    geometry = screen.find_widget(screen.query_one(selector))
+    shown = geometry.region.intersection(geometry.clip)
+    return shown == geometry.region and geometry.region.area > 0
+
+
+_PARTS = ("#hp-name", "#hp-type", "#hp-low", "#hp-step", "#hp-log", "#hp-values")
+
+
+async def test_the_hyperparameter_dialog_fits_at_80x24() -> None:
+    """At 80x24 the log checkbox, the values and OK/Cancel used to be off-screen;
+    every part of the dialog must be drawn."""
+    app = replay_app(start="editor", path=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+a")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, HyperparamDialog)
+        for selector in (*_PARTS, "#ok", "#cancel"):
+            assert _visible(dialog, selector), selector
+
+
+async def test_a_short_terminal_scrolls_the_dialog_to_the_focused_field() -> None:
+    """Shorter than the dialog, the form scrolls: Tab to OK brings OK into view and
+    Enter there adds the hyperparameter."""
+    app = replay_app(start="editor", path=None)
+    async with app.run_test(size=(80, 12)) as pilot:
+        await settle(pilot)
+        editor = app.screen
+        await pilot.press("ctrl+a")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, HyperparamDialog)
+        assert not _visible(dialog, "#ok")
+        dialog.query_one("#hp-name", Input).value = "lr"
+        while dialog.focused is not dialog.query_one("#ok"):
+            await pilot.press("tab")
+        await pilot.pause()
+        assert _visible(dialog, "#ok")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is editor
+        assert "lr" in editor.doc["hyperparams"]
