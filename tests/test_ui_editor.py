@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +14,10 @@ from textual import on
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
+from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input
-from uihelpers import EVENTS, app_over, replay_app, settle
+from uihelpers import EVENTS, SAMPLES, app_over, replay_app, settle
 
 from hpotui.backends.replay import ReplayBackend
 from hpotui.cli.ui import exit_code
@@ -23,8 +25,18 @@ from hpotui.errors import HpotuiError
 from hpotui.experiment.validate import check_experiment_file
 from hpotui.ui.dialogs import ErrorDialog, PromptDialog
 from hpotui.ui.dialogs.hyperparam import HyperparamDialog
+from hpotui.ui.dialogs.unsaved import UnsavedDialog
 from hpotui.ui.screens.editor import EditorScreen
 from hpotui.ui.screens.experiments import ExperimentsScreen
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    """A copy of the main sample experiment, with its model folder."""
+    shutil.copytree(SAMPLES / "digits_mlp", tmp_path / "digits_mlp")
+    target = tmp_path / "digits_random.yaml"
+    shutil.copy(SAMPLES / "digits_random.yaml", target)
+    return target
 
 
 async def test_saving_where_no_file_can_be_written_shows_why_and_keeps_the_edits(
@@ -284,3 +296,59 @@ async def test_a_short_terminal_scrolls_the_dialog_to_the_focused_field() -> Non
         await settle(pilot)
         assert app.screen is editor
         assert "lr" in editor.doc["hyperparams"]
+
+
+async def _edit_then_escape(pilot: Pilot[int], editor: EditorScreen) -> None:
+    editor.query_one("#field-name", Input).value = "renamed"
+    await pilot.pause()
+    await pilot.press("escape")
+    await settle(pilot)
+
+
+async def test_escape_with_unsaved_edits_asks_and_cancel_keeps_them(
+    sample: Path,
+) -> None:
+    """Esc used to leave the editor and drop the edits; it must ask, Cancel must
+    keep editing, and Discard must leave with the file untouched."""
+    original = sample.read_text()
+    app = replay_app(start="experiments")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        app.open_editor(sample)
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        await _edit_then_escape(pilot, editor)
+        dialog = app.screen
+        assert isinstance(dialog, UnsavedDialog)
+        assert dialog.what == sample.name
+        await pilot.click("#cancel")
+        await settle(pilot)
+        assert app.screen is editor and editor.doc["name"] == "renamed"
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.click("#discard")
+        await settle(pilot)
+        assert isinstance(app.screen, ExperimentsScreen)
+    assert sample.read_text() == original
+
+
+async def test_escape_then_save_writes_the_file_and_leaves(sample: Path) -> None:
+    app = replay_app(start="experiments")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        app.open_editor(sample)
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        await _edit_then_escape(pilot, editor)
+        assert isinstance(app.screen, UnsavedDialog)
+        await pilot.press("enter")  # Save has the focus
+        await settle(pilot)
+        assert isinstance(app.screen, ExperimentsScreen)
+        app.open_editor(sample)
+        await settle(pilot)
+        await pilot.press("escape")  # nothing edited: no question
+        await settle(pilot)
+        assert isinstance(app.screen, ExperimentsScreen)
+    assert "name: renamed" in sample.read_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -17,8 +18,10 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 from hpotui.errors import HpotuiError
 from hpotui.ui.dialogs import PromptDialog
 from hpotui.ui.dialogs.hyperparam import HyperparamDialog, parse_scalar
+from hpotui.ui.dialogs.unsaved import UnsavedChoice, UnsavedDialog
 from hpotui.ui.experiment_doc import (
     check_document,
+    document_text,
     get_path,
     load_document,
     new_document,
@@ -79,6 +82,8 @@ class EditorScreen(HpotuiScreen):
             self.doc = read_document(path)
         self.problems: list[str] = []
         self._check_timer: Timer | None = None
+        self._saved_text = document_text(self.doc)
+        """The document as last read or saved, to tell whether there are edits."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -108,6 +113,7 @@ class EditorScreen(HpotuiScreen):
 
         detail = await self.backend.get_experiment(self.clone_of or "")
         self.doc = clone_document(detail, Path.cwd())
+        self._saved_text = document_text(self.doc)
         self._fill_form()
         self.check_now()
 
@@ -191,30 +197,39 @@ class EditorScreen(HpotuiScreen):
         self._fill_params()
         self.check_now()
 
-    def action_save(self) -> None:
+    @property
+    def unsaved(self) -> bool:
+        """Whether the document has edits that no file holds yet."""
+        return document_text(self.doc) != self._saved_text
+
+    def action_save(self, then: Callable[[], None] | None = None) -> None:
+        """Save to the file, or ask for one; ``then`` runs once the save worked."""
         if self.path is not None:
-            self._save(self.path)
+            if self._save(self.path) and then is not None:
+                then()
             return
 
         def chosen(text: str | None) -> None:
-            if text:
-                self._save(Path(text).expanduser())
+            if text and self._save(Path(text).expanduser()) and then is not None:
+                then()
 
         name = get_path(self.doc, "name") or "experiment"
         prompt = PromptDialog("Save as", "Save the experiment to:", f"{name}.yaml")
         self.app.push_screen(prompt, chosen)
 
-    def _save(self, path: Path) -> None:
+    def _save(self, path: Path) -> bool:
         # A failed save keeps the editor open with every edit, and the file it had.
         try:
             save_document(self.doc, path)
         except HpotuiError as err:
             self.hpo.show_error(err)
-            return
+            return False
         self.path = path
+        self._saved_text = document_text(self.doc)
         self.title = f"hpotui · {path.name}"
         note = "" if not self.problems else f" ({len(self.problems)} problems left)"
         self.notify(f"saved {path}{note}")
+        return True
 
     @work(exclusive=True, group="editor-submit", exit_on_error=False)
     async def action_submit(self) -> None:
@@ -222,12 +237,25 @@ class EditorScreen(HpotuiScreen):
         experiment = load_document(self.doc, self.path)
         if self.path is not None:
             save_document(self.doc, self.path)
+            self._saved_text = document_text(self.doc)
         name = await self.backend.submit(experiment)
         self.notify(f"submitted {name}")
         self.hpo.open_monitor(name, replace=True)
 
     def action_back(self) -> None:
-        self.hpo.leave(self)
+        """Leave the editor, asking first when there are unsaved edits."""
+        if not self.unsaved:
+            self.hpo.leave(self)
+            return
+
+        def chosen(choice: UnsavedChoice | None) -> None:
+            if choice == "discard":
+                self.hpo.leave(self)
+            elif choice == "save":
+                self.action_save(then=lambda: self.hpo.leave(self))
+
+        what = self.path.name if self.path else "The new experiment"
+        self.app.push_screen(UnsavedDialog(what), chosen)
 
 
 def _param_cells(name: str, spec: Any) -> list[str]:
