@@ -341,7 +341,7 @@ async def test_trial_detail_shows_the_final_state_once_the_trial_ends(
     """The detail of a running trial kept reading RUNNING after the trial finished;
     its header must turn to FINISHED with the value."""
     backend = LocalBackend(tmp_path / "ws", poll_seconds=0.05)
-    body = "time.sleep(1.5)\nreport([{'step': 1, 'loss': 0.25}])\n"
+    body = "time.sleep(3)\nreport([{'step': 1, 'loss': 0.25}])\n"
     name = await backend.submit(
         experiment(tmp_path, body, hyperparams={"x": {"values": [1]}})
     )
@@ -353,13 +353,18 @@ async def test_trial_detail_shows_the_final_state_once_the_trial_ends(
         ):
             await pilot.pause(0.05)
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await pilot.pause()
         screen = app.screen
         assert isinstance(screen, TrialScreen)
         header = screen.query_one("#trial-header")
-        assert "RUNNING" in str(header.render())
+        while not str(header.render()):  # not settle: the run's follow never ends
+            await pilot.pause(0.05)
+        assert state_label(TrialState.RUNNING) in str(header.render())
         await backend.wait(name)
-        await pilot.pause(1.5)
+        finished = state_label(TrialState.FINISHED)
+        deadline = time.monotonic() + 10
+        while finished not in str(header.render()) and time.monotonic() < deadline:
+            await pilot.pause(0.1)
         text = str(header.render())
         assert state_label(TrialState.FINISHED) in text and "value 0.25" in text
 
