@@ -405,3 +405,28 @@ async def test_brackets_count_as_promoted_only_trials_that_went_on(
         "rung 1: 3 trials, 1 promoted, 2 stopped, 0 running",
         "rung 2: 1 trials, 0 promoted, 0 stopped, 0 running, 1 finished",
     ]
+
+
+async def test_a_filter_shows_in_the_tab_title_and_an_empty_result_says_so() -> None:
+    """After f nothing showed that a filter was on, and an empty table looked like
+    a run with no trials; the tab's title must name the filter and an empty result
+    must say that no trials match."""
+    app = replay_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        tab = screen.query_one(TabbedContent).get_tab("trials")
+        note = screen.query_one("#filter-note")
+        assert str(tab.label) == "Trials" and not note.display
+        await pilot.press("f")  # running: none in a finished run
+        await pilot.pause()
+        assert str(tab.label) == "Trials: RUNNING only"
+        assert note.display and note.region.height > 0
+        assert "no trials match the filter RUNNING" in str(note.render())
+        await pilot.press("f")
+        await pilot.pause()
+        assert str(tab.label) == "Trials: FINISHED only"
+        assert not note.display
+        await pilot.press("f", "f", "f")
+        await pilot.pause()
+        assert str(tab.label) == "Trials" and not note.display
