@@ -58,6 +58,8 @@ class HpotuiScreen(Screen[None]):
                 self.hpo.show_error(err)
                 return None
 
+        # Textual reads a handler's parameter count on every call; say it once.
+        run._param_count = 1  # type: ignore[attr-defined]
         return run
 
     def on_resize(self, event: events.Resize) -> None:
