@@ -352,3 +352,27 @@ async def test_escape_then_save_writes_the_file_and_leaves(sample: Path) -> None
         await settle(pilot)
         assert isinstance(app.screen, ExperimentsScreen)
     assert "name: renamed" in sample.read_text()
+
+
+async def test_quitting_with_unsaved_edits_asks_first(sample: Path) -> None:
+    """ctrl+q in an edited editor must ask too: Cancel stays, Save writes the file
+    and then quits."""
+    app = replay_app(start="editor", path=sample)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        editor.query_one("#field-name", Input).value = "renamed"
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert isinstance(app.screen, UnsavedDialog)
+        await pilot.click("#cancel")
+        await settle(pilot)
+        assert app.screen is editor and app.is_running
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        await pilot.press("enter")  # Save has the focus
+        await settle(pilot)
+    assert "name: renamed" in sample.read_text()
+    assert app.return_code == 0

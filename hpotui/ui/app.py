@@ -167,6 +167,26 @@ class HpotuiApp(App[int]):
         else:
             self.action_experiments()
 
+    async def action_quit(self) -> None:
+        """Quit; an editor with unsaved edits asks first, as leaving it does."""
+        from hpotui.ui.dialogs.unsaved import UnsavedChoice, UnsavedDialog
+        from hpotui.ui.screens.editor import EditorScreen
+
+        editors = [s for s in self.screen_stack if isinstance(s, EditorScreen)]
+        editor = next((e for e in reversed(editors) if e.unsaved), None)
+        if editor is None:
+            self.exit()
+            return
+
+        def chosen(choice: UnsavedChoice | None) -> None:
+            if choice == "discard":
+                self.exit()
+            elif choice == "save" and editor is not None:
+                editor.action_save(then=self.exit)
+
+        what = editor.path.name if editor.path else "The new experiment"
+        self.push_screen(UnsavedDialog(what), chosen)
+
     def action_experiments(self) -> None:
         from hpotui.ui.screens.experiments import ExperimentsScreen
 
