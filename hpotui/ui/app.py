@@ -252,7 +252,8 @@ class HpotuiApp(App[int]):
         self, namespace: DOMNode, action_name: str, params: Any
     ) -> bool:
         # A key's action that raises a user error shows it; Textual would end the
-        # app with a traceback, losing whatever the user was doing.
+        # app with a traceback, losing whatever the user was doing. (Textual
+        # internals, with no public hook; test_ui_editor.py checks it.)
         try:
             return await super()._dispatch_action(namespace, action_name, params)
         except HpotuiError as err:

@@ -45,6 +45,8 @@ class HpotuiScreen(Screen[None]):
     ) -> Iterator[tuple[type, Callable[[Message], Awaitable[Any]]]]:
         # Every handler of the screen runs guarded: a user error it raises becomes
         # the error dialog instead of ending the app (and its message loop).
+        # Textual has no public hook for this; test_ui_editor.py checks it still
+        # works after a Textual upgrade.
         for cls, method in super()._get_dispatch_methods(method_name, message):
             yield cls, self._guarded(method)
 
