@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from engine_support import experiment
 from eventgen import experiment_events, write_events
+from textual.pilot import Pilot
 from textual.widgets import Label, TabbedContent
 from uihelpers import app_over, replay_app, settle
 
@@ -254,3 +255,178 @@ async def test_k_stops_the_running_trial_under_the_cursor(tmp_path: Path) -> Non
         assert table.trials[0].reason == "stopped by user"
         notes = [n.message for n in app._notifications]
         assert "stopping trial 0" in notes
+
+
+@pytest.mark.parametrize("theme", ["dark", "light", "high-contrast"])
+async def test_the_cursor_row_has_its_own_background_in_every_theme(theme: str) -> None:
+    """The cursor's style used to go under the segments' own background, so the row
+    looked like the others; its cells must be drawn on a different background."""
+    app = replay_app(theme_name=theme)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(TrialTable)
+        table.select_trial(2)
+        await pilot.pause()
+
+        def backgrounds(y: int) -> set[object]:
+            return {seg.style.bgcolor for seg in table.render_line(y) if seg.style}
+
+        cursor, other = backgrounds(2), backgrounds(3)
+        assert len(cursor) == 1 and len(other) == 1
+        assert cursor != other
+        assert backgrounds(1) == other
+
+
+async def _open_after_down(pilot: Pilot[int]) -> int:
+    await pilot.press("down", "enter")
+    await settle(pilot)
+    trial = pilot.app.screen
+    assert isinstance(trial, TrialScreen)
+    await pilot.press("escape")
+    await settle(pilot)
+    return trial.trial_id
+
+
+async def test_the_table_has_the_keys_again_after_trial_detail_and_tabs() -> None:
+    """After Esc from a trial, or tabs 2, 3, 4 and back to 1, Down used to go
+    nowhere and Enter reopened the old trial; Down must move the table's cursor."""
+    app = replay_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(TrialTable)
+        assert await _open_after_down(pilot) == 2
+        assert app.focused is table
+        assert await _open_after_down(pilot) == 3
+        for key in ("2", "3", "4", "1"):
+            await pilot.press(key)
+            await pilot.pause(0.1)
+        assert app.focused is table
+        assert await _open_after_down(pilot) == 4
+
+
+def _fails_once(mark: Path) -> str:
+    return f"""
+if config["x"] == 2 and not os.path.exists({str(mark)!r}):
+    open({str(mark)!r}, "w").close()
+    sys.exit("a transient fault")
+report([{{"step": 1, "loss": config["x"] / 10}}])
+"""
+
+
+async def test_retry_in_the_monitor_shows_the_retried_trials(tmp_path: Path) -> None:
+    """t on an ended run with a failed trial used to rerun it unseen: the monitor
+    stopped following. The rerun must appear in the table, FINISHED."""
+    backend = LocalBackend(tmp_path / "ws", poll_seconds=0.05)
+    name = await backend.submit(experiment(tmp_path, _fails_once(tmp_path / "mark")))
+    await backend.wait(name)
+    app = app_over(backend, start="monitor", experiment=name)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        table = app.screen.query_one(TrialTable)
+        before = set(table.trials)
+        await pilot.press("t")
+        await pilot.pause(0.2)
+        await backend.wait(name)
+        await settle(pilot, 0.3)
+        new = [table.trials[i] for i in sorted(set(table.trials) - before)]
+        assert [(t.params, t.state, t.value) for t in new] == [
+            ({"x": 2}, TrialState.FINISHED, 0.2)
+        ]
+        assert table.row_count == len(before) + 1
+
+
+async def test_trial_detail_shows_the_final_state_once_the_trial_ends(
+    tmp_path: Path,
+) -> None:
+    """The detail of a running trial kept reading RUNNING after the trial finished;
+    its header must turn to FINISHED with the value."""
+    backend = LocalBackend(tmp_path / "ws", poll_seconds=0.05)
+    body = "time.sleep(3)\nreport([{'step': 1, 'loss': 0.25}])\n"
+    name = await backend.submit(
+        experiment(tmp_path, body, hyperparams={"x": {"values": [1]}})
+    )
+    app = app_over(backend, start="monitor", experiment=name)
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.screen.query_one(TrialTable)
+        while table.selected_trial is None or (
+            table.cell_text(0, "state") != "▶ RUNNING"
+        ):
+            await pilot.pause(0.05)
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, TrialScreen)
+        header = screen.query_one("#trial-header")
+        while not str(header.render()):  # not settle: the run's follow never ends
+            await pilot.pause(0.05)
+        assert state_label(TrialState.RUNNING) in str(header.render())
+        await backend.wait(name)
+        finished = state_label(TrialState.FINISHED)
+        deadline = time.monotonic() + 10
+        while finished not in str(header.render()) and time.monotonic() < deadline:
+            await pilot.pause(0.1)
+        text = str(header.render())
+        assert state_label(TrialState.FINISHED) in text and "value 0.25" in text
+
+
+async def test_brackets_count_as_promoted_only_trials_that_went_on(
+    tmp_path: Path,
+) -> None:
+    """Every ended trial of a rung used to count as promoted. In a real Hyperband
+    bracket of 9, 3 and 1 trials (eta 3), rung 0 promotes 3 and stops 6, rung 1
+    promotes 1 and stops 2, and the top rung's trial finishes."""
+    backend = LocalBackend(tmp_path / "ws", poll_seconds=0.05)
+    body = "report([{'step': 1, 'loss': config['x'] / config['epochs']}])\n"
+    hyperband = {
+        "name": "Hyperband",
+        "seed": 3,
+        "eta": 3,
+        "resource": {"name": "epochs", "max": 9, "min": 1},
+    }
+    name = await backend.submit(
+        experiment(
+            tmp_path,
+            body,
+            hyperparams={"x": {"range": [0.0, 1.0]}},
+            algorithm=hyperband,
+            limits={"max_jobs": 13, "max_parallel_jobs": 1},
+        )
+    )
+    await backend.wait(name)
+    app = app_over(backend, start="monitor", experiment=name)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, 0.2)
+        await pilot.press("4")
+        await pilot.pause(0.2)
+        lines = str(app.screen.query_one(BracketsView).render()).splitlines()
+    heads = [line.split("  ")[1] for line in lines if "rung" in line]
+    assert heads == [
+        "rung 0: 9 trials, 3 promoted, 6 stopped, 0 running",
+        "rung 1: 3 trials, 1 promoted, 2 stopped, 0 running",
+        "rung 2: 1 trials, 0 promoted, 0 stopped, 0 running, 1 finished",
+    ]
+
+
+async def test_a_filter_shows_in_the_tab_title_and_an_empty_result_says_so() -> None:
+    """After f nothing showed that a filter was on, and an empty table looked like
+    a run with no trials; the tab's title must name the filter and an empty result
+    must say that no trials match."""
+    app = replay_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        tab = screen.query_one(TabbedContent).get_tab("trials")
+        note = screen.query_one("#filter-note")
+        assert str(tab.label) == "Trials" and not note.display
+        await pilot.press("f")  # running: none in a finished run
+        await pilot.pause()
+        assert str(tab.label) == "Trials: RUNNING only"
+        assert note.display and note.region.height > 0
+        assert "no trials match the filter RUNNING" in str(note.render())
+        await pilot.press("f")
+        await pilot.pause()
+        assert str(tab.label) == "Trials: FINISHED only"
+        assert not note.display
+        await pilot.press("f", "f", "f")
+        await pilot.pause()
+        assert str(tab.label) == "Trials" and not note.display

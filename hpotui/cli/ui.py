@@ -19,6 +19,7 @@ from hpotui.errors import HpotuiError
 if TYPE_CHECKING:
     from hpotui.backends.base import Backend
     from hpotui.experiment.model import Experiment
+    from hpotui.ui.app import HpotuiApp
 
 _THEME_HELP = "Colour theme: dark, light, high-contrast, or a Textual theme name."
 _RATE_HELP = "Live redraws per second at most (default 10)."
@@ -82,7 +83,18 @@ def launch(
         submit=submit,
     )
     code = app.run()
-    return code or 0
+    return exit_code(app, code)
+
+
+def exit_code(app: HpotuiApp, result: int | None) -> int:
+    """The process's exit code: the app's result, or 1 after an unhandled crash.
+
+    Textual returns no result when it ends on an exception, which would read as
+    success.
+    """
+    if result:
+        return result
+    return app.return_code or 0
 
 
 def _finish(code: int) -> None:
@@ -136,6 +148,12 @@ def ui_command(
 def edit_command(ctx: click.Context, file: Path, theme: str | None) -> None:
     """Open the search-space editor on FILE (created on save if it is new)."""
     _no_ui_refusal(ctx, "the editor")
+    if file.exists():
+        # A file that is not YAML stops here with validate's message (exit 2),
+        # before the terminal is taken over.
+        from hpotui.ui.experiment_doc import read_document
+
+        read_document(file)
     opts = _options(ctx)
     backend = embedded_backend(opts["workspace"])
     _finish(

@@ -7,11 +7,12 @@ import signal
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -122,7 +123,11 @@ class HpotuiApp(App[int]):
         if self.start == "monitor" and self.start_experiment:
             return MonitorScreen(self.start_experiment)
         if self.start == "editor":
-            return EditorScreen(self.start_path)
+            try:
+                return EditorScreen(self.start_path)
+            except HpotuiError as err:
+                self.call_after_refresh(self.show_error, err)
+                return ExperimentsScreen()
         if self.start == "logon":
             return LogonScreen()
         return ExperimentsScreen()
@@ -148,7 +153,12 @@ class HpotuiApp(App[int]):
         """Show the editor on ``path``, on a clone of an experiment, or empty."""
         from hpotui.ui.screens.editor import EditorScreen
 
-        self.push_screen(EditorScreen(path, clone_of=clone_of))
+        try:
+            editor = EditorScreen(path, clone_of=clone_of)
+        except HpotuiError as err:
+            self.show_error(err)
+            return
+        self.push_screen(editor)
 
     def leave(self, screen: Screen[None]) -> None:
         """Go back from ``screen``: to the one below it, or to the experiments."""
@@ -156,6 +166,26 @@ class HpotuiApp(App[int]):
             self.pop_screen()
         else:
             self.action_experiments()
+
+    async def action_quit(self) -> None:
+        """Quit; an editor with unsaved edits asks first, as leaving it does."""
+        from hpotui.ui.dialogs.unsaved import UnsavedChoice, UnsavedDialog
+        from hpotui.ui.screens.editor import EditorScreen
+
+        editors = [s for s in self.screen_stack if isinstance(s, EditorScreen)]
+        editor = next((e for e in reversed(editors) if e.unsaved), None)
+        if editor is None:
+            self.exit()
+            return
+
+        def chosen(choice: UnsavedChoice | None) -> None:
+            if choice == "discard":
+                self.exit()
+            elif choice == "save" and editor is not None:
+                editor.action_save(then=self.exit)
+
+        what = editor.path.name if editor.path else "The new experiment"
+        self.push_screen(UnsavedDialog(what), chosen)
 
     def action_experiments(self) -> None:
         from hpotui.ui.screens.experiments import ExperimentsScreen
@@ -217,6 +247,18 @@ class HpotuiApp(App[int]):
             return error.title, error.message
         self.log.error("unexpected error", error)
         return "Unexpected error", f"{type(error).__name__}: {error}"
+
+    async def _dispatch_action(
+        self, namespace: DOMNode, action_name: str, params: Any
+    ) -> bool:
+        # A key's action that raises a user error shows it; Textual would end the
+        # app with a traceback, losing whatever the user was doing. (Textual
+        # internals, with no public hook; test_ui_editor.py checks it.)
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except HpotuiError as err:
+            self.show_error(err)
+            return True
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place where a failed background task turns into a message."""

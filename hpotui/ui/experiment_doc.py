@@ -46,15 +46,24 @@ def read_document(path: Path) -> CommentedMap:
     """The YAML file as an editable document, comments included.
 
     Raises:
-        ExperimentFileError: The file cannot be read or is not a YAML mapping.
+        ExperimentFileError: The file cannot be read, is not YAML (the message is
+            the one ``hpotui validate`` prints) or is not a mapping.
     """
     try:
-        data = _yaml().load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ExperimentFileError(
             f"{path}: cannot read ({err.strerror}); check the path"
         ) from err
+    except UnicodeDecodeError as err:
+        raise ExperimentFileError(
+            f"{path}: not UTF-8 text; save the file as UTF-8"
+        ) from err
+    try:
+        data = _yaml().load(text)
     except YAMLError as err:
+        # The same words and line number as `hpotui validate`.
+        check_text(text, str(path), path.parent).raise_for_errors()
         raise ExperimentFileError(f"{path}: not valid YAML ({err})") from err
     if not isinstance(data, CommentedMap):
         raise ExperimentFileError(

@@ -6,7 +6,7 @@ from typing import ClassVar, Generic, TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Label
@@ -30,7 +30,9 @@ class BaseDialog(ModalScreen[ResultT], Generic[ResultT]):
         self.dialog_title = title
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        # The frame scrolls when the terminal is shorter than the dialog, and
+        # Textual scrolls the focused field into view, so Tab reaches every part.
+        with VerticalScroll(classes="dialog", can_focus=False):
             yield Label(self.dialog_title, classes="dialog-title")
             yield from self.compose_body()
             with Horizontal(classes="dialog-buttons"):

@@ -59,7 +59,13 @@ class HyperparamDialog(BaseDialog[tuple[str, dict[str, Any]]]):
         yield from _row("Name", Input(self.name_, id="hp-name"))
         yield from _row(
             "Type",
-            Select(_TYPES, value=spec.get("type", ""), allow_blank=False, id="hp-type"),
+            Select(
+                _TYPES,
+                value=spec.get("type", ""),
+                allow_blank=False,
+                compact=True,
+                id="hp-type",
+            ),
         )
         yield from _row("Low", Input(_text(low), id="hp-low"))
         yield from _row("High", Input(_text(high), id="hp-high"))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import events
+from textual._callback import invoke
+from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker
 
 from hpotui.backends.base import Backend
+from hpotui.errors import HpotuiError
 from hpotui.ui.widgets.too_small import TooSmallNotice, too_small
 
 if TYPE_CHECKING:
@@ -35,6 +39,30 @@ class HpotuiScreen(Screen[None]):
         # Worker state messages do not bubble; hand failures to the app's one
         # error handler.
         self.hpo.on_worker_state_changed(event)
+
+    def _get_dispatch_methods(
+        self, method_name: str, message: Message
+    ) -> Iterator[tuple[type, Callable[[Message], Awaitable[Any]]]]:
+        # Every handler of the screen runs guarded: a user error it raises becomes
+        # the error dialog instead of ending the app (and its message loop).
+        # Textual has no public hook for this; test_ui_editor.py checks it still
+        # works after a Textual upgrade.
+        for cls, method in super()._get_dispatch_methods(method_name, message):
+            yield cls, self._guarded(method)
+
+    def _guarded(
+        self, method: Callable[[Message], Awaitable[Any]]
+    ) -> Callable[[Message], Awaitable[Any]]:
+        async def run(message: Message) -> Any:
+            try:
+                return await invoke(method, message)
+            except HpotuiError as err:
+                self.hpo.show_error(err)
+                return None
+
+        # Textual reads a handler's parameter count on every call; say it once.
+        run._param_count = 1  # type: ignore[attr-defined]
+        return run
 
     def on_resize(self, event: events.Resize) -> None:
         self._check_size(event.size.width, event.size.height)

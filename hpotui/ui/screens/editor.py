@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -14,10 +15,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
+from hpotui.errors import HpotuiError
 from hpotui.ui.dialogs import PromptDialog
 from hpotui.ui.dialogs.hyperparam import HyperparamDialog, parse_scalar
+from hpotui.ui.dialogs.unsaved import UnsavedChoice, UnsavedDialog
 from hpotui.ui.experiment_doc import (
     check_document,
+    document_text,
     get_path,
     load_document,
     new_document,
@@ -42,6 +46,8 @@ FORM_FIELDS: tuple[tuple[str, str], ...] = (
 """Each form field: its dotted key in the YAML file and its label."""
 _CHECK_DELAY = 0.4
 """Seconds of no typing before the experiment is checked again."""
+_PROBLEM_ROWS = 6
+"""Rows of findings shown below the table; more scroll (as in the stylesheet)."""
 
 
 def _field_id(dotted: str) -> str:
@@ -54,6 +60,9 @@ class EditorScreen(HpotuiScreen):
     Args:
         path: The YAML file to open; None starts a new experiment.
         clone_of: An experiment of the backend whose definition to start from.
+
+    Raises:
+        ExperimentFileError: ``path`` exists and cannot be read as YAML.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -69,8 +78,12 @@ class EditorScreen(HpotuiScreen):
         self.path = path
         self.clone_of = clone_of
         self.doc: CommentedMap = new_document()
+        if path is not None and path.exists():
+            self.doc = read_document(path)
         self.problems: list[str] = []
         self._check_timer: Timer | None = None
+        self._saved_text = document_text(self.doc)
+        """The document as last read or saved, to tell whether there are edits."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -80,16 +93,15 @@ class EditorScreen(HpotuiScreen):
                     yield Label(label)
                     yield Input(id=_field_id(dotted))
         yield DataTable(id="hyperparams", cursor_type="row")
-        yield Static("", id="problems")
+        with VerticalScroll(id="problems-box"):
+            yield Static("", id="problems")
         yield Footer()
 
     async def on_mount(self) -> None:
         table = self.query_one("#hyperparams", DataTable)
         for title in ("name", "type", "range / values", "step", "log"):
             table.add_column(title, key=title)
-        if self.path is not None and self.path.exists():
-            self.doc = read_document(self.path)
-        elif self.clone_of is not None:
+        if self.clone_of is not None:
             self._load_clone()
         self.title = f"hpotui · {self.path.name if self.path else 'new experiment'}"
         self._fill_form()
@@ -101,6 +113,7 @@ class EditorScreen(HpotuiScreen):
 
         detail = await self.backend.get_experiment(self.clone_of or "")
         self.doc = clone_document(detail, Path.cwd())
+        self._saved_text = document_text(self.doc)
         self._fill_form()
         self.check_now()
 
@@ -143,6 +156,9 @@ class EditorScreen(HpotuiScreen):
         lines = report.lines() if report.lines() else []
         if report.ok:
             lines.insert(0, "✔ valid experiment")
+        if len(lines) > _PROBLEM_ROWS:
+            # The box shows a few rows and scrolls; say so, or the rest looks lost.
+            lines.insert(0, f"{len(lines)} findings; tab here and scroll for all")
         widget.update(Text("\n".join(lines)))
 
     def action_add_param(self) -> None:
@@ -181,25 +197,39 @@ class EditorScreen(HpotuiScreen):
         self._fill_params()
         self.check_now()
 
-    def action_save(self) -> None:
+    @property
+    def unsaved(self) -> bool:
+        """Whether the document has edits that no file holds yet."""
+        return document_text(self.doc) != self._saved_text
+
+    def action_save(self, then: Callable[[], None] | None = None) -> None:
+        """Save to the file, or ask for one; ``then`` runs once the save worked."""
         if self.path is not None:
-            self._save(self.path)
+            if self._save(self.path) and then is not None:
+                then()
             return
 
         def chosen(text: str | None) -> None:
-            if text:
-                self.path = Path(text).expanduser()
-                self._save(self.path)
+            if text and self._save(Path(text).expanduser()) and then is not None:
+                then()
 
         name = get_path(self.doc, "name") or "experiment"
         prompt = PromptDialog("Save as", "Save the experiment to:", f"{name}.yaml")
         self.app.push_screen(prompt, chosen)
 
-    def _save(self, path: Path) -> None:
-        save_document(self.doc, path)
+    def _save(self, path: Path) -> bool:
+        # A failed save keeps the editor open with every edit, and the file it had.
+        try:
+            save_document(self.doc, path)
+        except HpotuiError as err:
+            self.hpo.show_error(err)
+            return False
+        self.path = path
+        self._saved_text = document_text(self.doc)
         self.title = f"hpotui · {path.name}"
         note = "" if not self.problems else f" ({len(self.problems)} problems left)"
         self.notify(f"saved {path}{note}")
+        return True
 
     @work(exclusive=True, group="editor-submit", exit_on_error=False)
     async def action_submit(self) -> None:
@@ -207,12 +237,25 @@ class EditorScreen(HpotuiScreen):
         experiment = load_document(self.doc, self.path)
         if self.path is not None:
             save_document(self.doc, self.path)
+            self._saved_text = document_text(self.doc)
         name = await self.backend.submit(experiment)
         self.notify(f"submitted {name}")
         self.hpo.open_monitor(name, replace=True)
 
     def action_back(self) -> None:
-        self.hpo.leave(self)
+        """Leave the editor, asking first when there are unsaved edits."""
+        if not self.unsaved:
+            self.hpo.leave(self)
+            return
+
+        def chosen(choice: UnsavedChoice | None) -> None:
+            if choice == "discard":
+                self.hpo.leave(self)
+            elif choice == "save":
+                self.action_save(then=lambda: self.hpo.leave(self))
+
+        what = self.path.name if self.path else "The new experiment"
+        self.app.push_screen(UnsavedDialog(what), chosen)
 
 
 def _param_cells(name: str, spec: Any) -> list[str]:

@@ -97,18 +97,44 @@ class ExperimentsScreen(HpotuiScreen):
         self.show(summaries)
 
     def show(self, summaries: list[ExperimentSummary]) -> None:
+        """Bring the table up to date in place: rows change, appear or go, and the
+        cursor and the scroll position stay where they were."""
         table = self.query_one(DataTable)
         selected = self.selected
         self.summaries = {s.name: s for s in summaries}
-        table.clear()
         now = self.hpo.now()
+        gone = [key for key in table.rows if key.value not in self.summaries]
+        for key in gone:
+            table.remove_row(key)
         for summary in summaries:
-            table.add_row(*_cells(summary, now), key=summary.name)
+            self._show_row(table, summary, now)
+        self._keep_order(table, [s.name for s in summaries])
         if selected in self.summaries:
-            table.move_cursor(row=table.get_row_index(selected), animate=False)
+            row = table.get_row_index(selected)
+            if row != table.cursor_row:
+                table.move_cursor(row=row, animate=False)
         note = "" if summaries else "No experiments yet: press n to open a YAML file."
         self.query_one("#empty-note", Static).update(note)
         self.query_one("#empty-note").display = not summaries
+
+    def _show_row(
+        self, table: DataTable[str | Text], summary: ExperimentSummary, now: object
+    ) -> None:
+        cells = _cells(summary, now)
+        if summary.name not in table.rows:
+            table.add_row(*cells, key=summary.name)
+            return
+        for (title, _), cell in zip(_COLUMNS, cells, strict=True):
+            if str(table.get_cell(summary.name, title)) != str(cell):
+                table.update_cell(summary.name, title, cell)
+
+    def _keep_order(self, table: DataTable[str | Text], names: list[str]) -> None:
+        # New experiments are added last; sort only when that breaks the
+        # backend's order, so a quiet refresh moves nothing.
+        shown = [str(row.key.value) for row in table.ordered_rows]
+        if shown != names:
+            position = {name: index for index, name in enumerate(names)}
+            table.sort("name", key=lambda name: position[str(name)])
 
     @on(DataTable.RowSelected)
     def _row_chosen(self, event: DataTable.RowSelected) -> None:

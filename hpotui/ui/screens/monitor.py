@@ -14,7 +14,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from hpotui.backends.base import ExperimentDetail
 from hpotui.states import TrialState
@@ -80,6 +80,7 @@ class MonitorScreen(HpotuiScreen):
         yield BestPanel(id="best")
         with TabbedContent(id="tabs"):
             with TabPane("Trials", id="trials"):
+                yield Static("", id="filter-note")
                 yield TrialTable(id="trial-table")
             with TabPane("History", id="history"):
                 yield HistoryPlot(id="history-plot")
@@ -141,6 +142,7 @@ class MonitorScreen(HpotuiScreen):
             self._add_new_params(model, changed)
             self.table.update_trials((model.trials[i] for i in changed), now)
             self.table.apply_sort()
+            self._show_filter()
         if model.header_dirty:
             model.header_dirty = False
             self._draw_header(model)
@@ -217,6 +219,17 @@ class MonitorScreen(HpotuiScreen):
     @on(TabbedContent.TabActivated)
     def _tab_shown(self) -> None:
         self._draw_plots(force=True)
+        self._focus_table()
+
+    def on_screen_resume(self) -> None:
+        # Back from a trial or a dialog, the keys go to the table again.
+        self._focus_table()
+
+    def _focus_table(self) -> None:
+        # A hidden tab takes the table's focus with it; showing the trials again
+        # gives it back, or Down goes nowhere and Enter opens the old trial.
+        if self.query_one(TabbedContent).active == "trials":
+            self.table.focus()
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
@@ -252,7 +265,20 @@ class MonitorScreen(HpotuiScreen):
         current = _FILTERS.index(self.table.state_filter)
         chosen = _FILTERS[(current + 1) % len(_FILTERS)]
         self.table.filter_state(chosen)
+        self._show_filter()
         self.notify(f"showing {chosen or 'all'} trials", timeout=2)
+
+    def _show_filter(self) -> None:
+        # The tab's title says a filter is on, and a note says when it hides
+        # every trial, so a short or empty table is never a mystery.
+        state = self.table.state_filter
+        title = "Trials" if state is None else f"Trials: {state} only"
+        self.query_one(TabbedContent).get_tab("trials").label = title
+        note = self.query_one("#filter-note", Static)
+        empty = state is not None and self.table.row_count == 0
+        shown = f"no trials match the filter {state}; press f for the next one"
+        note.update(shown if empty else "")
+        note.display = empty
 
     def action_columns(self) -> None:
         from hpotui.ui.dialogs.columns import ColumnsDialog
@@ -299,6 +325,9 @@ class MonitorScreen(HpotuiScreen):
     async def action_retry(self) -> None:
         count = await self.backend.retry_failed(self.experiment)
         self.notify(f"{count} failed trials queued again")
+        if count:
+            # An ended experiment runs again for the retries: follow the new run.
+            self.follow()
 
 
 def _param_names(detail: ExperimentDetail) -> list[str]:

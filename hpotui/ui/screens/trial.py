@@ -58,6 +58,7 @@ class TrialScreen(HpotuiScreen):
         self.trial_id = trial_id
         self.model = model
         self._log_lines_shown = 0
+        self._drawn_state: TrialState | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -89,6 +90,9 @@ class TrialScreen(HpotuiScreen):
     async def load(self) -> None:
         """Fetch the trial when no monitor handed it over, then draw everything."""
         if self.trial is None:
+            # TODO: a trial opened without the monitor's live model is read once
+            # and does not follow; every way into this screen passes the monitor's
+            # model today, so a separate event subscription waits for a need.
             detail = await self.backend.get_experiment(self.experiment)
             self.model = MonitorModel.from_detail(detail.summary, detail.trials)
         self._draw()
@@ -101,6 +105,7 @@ class TrialScreen(HpotuiScreen):
                 f"trial {self.trial_id} is not in {self.experiment}"
             )
             return
+        self._drawn_state = trial.state
         self.query_one("#trial-header", Static).update(_header(trial))
         reason = self.query_one("#trial-reason", Static)
         reason.update(f"reason: {trial.reason}" if trial.reason else "")
@@ -148,8 +153,12 @@ class TrialScreen(HpotuiScreen):
         return f"{shown}; `{command}` prints the whole log"
 
     def _follow(self) -> None:
+        # Redraw while it runs, and once more when it has ended, so the header,
+        # reason and log show the final state rather than the last running one.
         trial = self.trial
-        if trial is not None and trial.state == TrialState.RUNNING:
+        if trial is None:
+            return
+        if trial.state == TrialState.RUNNING or trial.state != self._drawn_state:
             self._draw()
             self._refresh_log()
 

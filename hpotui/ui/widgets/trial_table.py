@@ -318,10 +318,16 @@ class TrialTable(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         strip = self._fit(self._row_segments(row), width)
         if row == self.cursor_row:
-            strip = strip.apply_style(
-                self.get_component_rich_style("trial-table--cursor")
-            )
+            strip = self._highlight(strip)
         return strip
+
+    def _highlight(self, strip: Strip) -> Strip:
+        # Every segment already carries the table's background, so the cursor's
+        # background has to go over them (a post style); its colour is left out so
+        # the state column keeps its colour.
+        cursor = self.get_component_rich_style("trial-table--cursor")
+        over = Style(bgcolor=cursor.bgcolor) + cursor.without_color
+        return Strip(Segment.apply_style(strip, post_style=over), strip.cell_length)
 
     def _fit(self, cells: list[list[Segment]], width: int) -> Strip:
         pinned = Strip([seg for cell in cells[:PINNED] for seg in cell])
