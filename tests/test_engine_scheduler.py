@@ -269,7 +269,8 @@ async def test_trials_a_stopping_rule_flags_end_pruned(
     tmp_path: Path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(
-        "hpotui.engine.scheduler.create_stopping_rule", lambda spec: _AboveAtStep()
+        "hpotui.engine.scheduler.create_stopping_rule",
+        lambda spec, goal: _AboveAtStep(),
     )
     exp = experiment(
         tmp_path,
