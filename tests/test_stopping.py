@@ -153,6 +153,20 @@ def test_experiment_file_refuses_min_trials_below_one(tmp_path) -> None:
     )
 
 
+def test_experiment_file_refuses_a_setting_that_is_not_finite(tmp_path) -> None:
+    from hpotui.experiment.loader import load_experiment_text
+
+    text = (
+        "name: es\nmodel: {dir: ., command: python train.py}\n"
+        "hyperparams:\n  lr: {range: [0.001, 0.1], log: true}\n"
+        "early_stopping: {rule: median, grace_steps: .nan}\n"
+    )
+    with pytest.raises(ExperimentFileError) as caught:
+        load_experiment_text(text, "es.yaml", tmp_path)
+    expected = "es.yaml:5 early_stopping.grace_steps: must be a finite number (got nan)"
+    assert expected in caught.value.message
+
+
 def test_median_with_no_others_at_the_step_lets_the_trial_run() -> None:
     """A rule built with min_trials 0 and no other trial at the step has no
     median to compare with; it lets the trial run instead of raising."""

@@ -18,6 +18,7 @@ from stopping a trial.
 
 from __future__ import annotations
 
+import math
 import statistics
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -232,6 +233,10 @@ def _checked(key: str, value: Any, kind: type) -> Any:
     field_name = f"early_stopping.{key}"
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ExperimentFileError(f"{field_name}: expected a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ExperimentFileError(
+            f"{field_name}: must be a finite number (got {value})"
+        )
     if kind is int and value != int(value):
         raise ExperimentFileError(f"{field_name}: {value} must be a whole number")
     if key == "eta" and value <= 1:
