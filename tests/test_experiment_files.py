@@ -124,6 +124,21 @@ def test_hyperband_settings_are_checked(tmp_path: Path) -> None:
         "t.yaml:3 algorithm.resource.name: x is also a hyperparameter; Hyperband "
         "sets it itself, so remove it from hyperparams"
     ]
+    assert algo("{name: Hyperband, eta: .nan, resource: {name: epochs, max: 9}}") == [
+        "t.yaml:3 algorithm.eta: must be a number > 1 (got NaN); 3 is usual"
+    ]
+    assert algo("{name: Hyperband, resource: {name: epochs, max: .inf}}") == [
+        "t.yaml:3 algorithm.resource.max: must be a positive number (got Infinity)"
+    ]
+    short = BASE.replace(
+        "{name: Random, seed: 1}",
+        "{name: Hyperband, eta: 3, resource: {name: epochs, max: 2}}",
+    )
+    assert check(tmp_path, short).warnings == [
+        "t.yaml:3 algorithm.resource.max: 2 is less than eta 3 times min 1, so "
+        "Hyperband reduces to one bracket that runs every configuration at the full "
+        "budget (plain random search); raise max or lower eta"
+    ]
     text = BASE.replace(
         "{name: Random, seed: 1}",
         "{name: Hyperband, eta: 3, resource: {name: epochs, max: 81}}",

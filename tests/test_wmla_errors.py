@@ -34,7 +34,7 @@ from hpotui.backends.wmla.errors import (
     TlsVerificationError,
 )
 from hpotui.engine.events import ExperimentStateChanged, TrialEnded, TrialStarted
-from hpotui.errors import ExperimentFileError
+from hpotui.errors import BackendError, ExperimentFileError
 from hpotui.states import ExperimentState
 
 RUNNING = fixture("hpo_task_running.json")
@@ -373,6 +373,19 @@ async def test_results_download_unpacks_inside_target(tmp_path: Path) -> None:
     )
     assert (folder / "model" / "weights.bin").read_bytes() == b"x" * 5000
     assert seen[-1] == (len(payload), len(payload))
+    await backend.close()
+
+
+async def test_results_to_a_folder_that_cannot_be_made_name_it(
+    tmp_path: Path,
+) -> None:
+    server = _server_with_results(_result_tar({"val.json": b"[]"}))
+    backend = make_backend(server, tmp_path)
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(BackendError) as raised:
+        await backend.download_results(NAME, 0, tmp_path / "a-file" / "out")
+    assert str(tmp_path / "a-file" / "out") in raised.value.message
+    assert "give --dest a folder you can write to" in raised.value.message
     await backend.close()
 
 

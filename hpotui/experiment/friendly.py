@@ -14,6 +14,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from hpotui.algorithms.hyperband.schedule import one_bracket_note
 from hpotui.algorithms.options import option_problems
 from hpotui.algorithms.registry import (
     builtin_names,
@@ -33,7 +34,14 @@ from hpotui.experiment.model import (
 )
 from hpotui.experiment.rows import check_rows
 from hpotui.experiment.trial_settings import check_trial_settings
-from hpotui.experiment.validate import Checker, PathT, is_number, show, show_number
+from hpotui.experiment.validate import (
+    Checker,
+    PathT,
+    is_finite_number,
+    is_number,
+    show,
+    show_number,
+)
 
 TOP_KEYS = (
     "name", "objective", "algorithm", "limits", "model", "hyperparams",
@@ -166,7 +174,7 @@ def _hyperband_options(
         return {}
     options: dict[str, Any] = {}
     eta = data.get("eta", 3)
-    if not is_number(eta) or eta <= 1:
+    if not is_finite_number(eta) or eta <= 1:
         ck.error(
             (*path, "eta"), f"must be a number > 1 (got {show_number(eta)}); 3 is usual"
         )
@@ -175,6 +183,10 @@ def _hyperband_options(
     resource = check_resource(ck, data.get("resource"), (*path, "resource"))
     if resource:
         options["resource"] = resource
+    if resource and "eta" in options:
+        note = one_bracket_note(options["eta"], resource["max"], resource["min"])
+        if note:
+            ck.warn((*path, "resource", "max"), note)
     return options
 
 
@@ -197,7 +209,7 @@ def check_resource(ck: Checker, value: Any, path: PathT) -> dict[str, Any] | Non
         )
     maximum, minimum = data.get("max"), data.get("min", 1)
     for key, number in (("max", maximum), ("min", minimum)):
-        if not is_number(number) or number <= 0:
+        if not is_finite_number(number) or number <= 0:
             ck.error(
                 (*path, key), f"must be a positive number (got {show_number(number)})"
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,6 +157,11 @@ def show_number(value: Any) -> str:
 
 def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def is_finite_number(value: Any) -> bool:
+    """A number JSON can carry: not NaN, not infinite."""
+    return is_number(value) and math.isfinite(value)
 
 
 def check_experiment_file(

@@ -178,13 +178,19 @@ def parse_settings(options: Mapping[str, Any]) -> HyperbandSettings:
 
 
 def _warnings(eta: Fraction, r_max: Fraction, r_min: Fraction) -> tuple[str, ...]:
+    note = one_bracket_note(eta, r_max, r_min)
+    return () if note is None else (f"algorithm.resource.max: {note}",)
+
+
+def one_bracket_note(eta: Any, r_max: Any, r_min: Any) -> str | None:
+    """Why a resource range too short for ``eta`` gives a single bracket, or None."""
+    eta, r_max, r_min = (Fraction(str(v)) for v in (eta, r_max, r_min))
     if r_max / r_min >= eta:
-        return ()
+        return None
     return (
-        f"algorithm.resource.max: {_show(r_max)} is less than eta {_show(eta)} times "
-        f"min {_show(r_min)}, so Hyperband reduces to one bracket that runs every "
-        "configuration at the full budget (plain random search); raise max or "
-        "lower eta",
+        f"{_show(r_max)} is less than eta {_show(eta)} times min {_show(r_min)}, so "
+        "Hyperband reduces to one bracket that runs every configuration at the "
+        "full budget (plain random search); raise max or lower eta"
     )
 
 

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from hpotui.backends.base import ExperimentDetail, LogTail
 from hpotui.backends.wmla.archive import unpack_safely
 from hpotui.backends.wmla.errors import RemoteError
+from hpotui.errors import BackendError
 
 if TYPE_CHECKING:
     from hpotui.backends.profiles import Profile
@@ -102,7 +103,13 @@ class ExecFiles:
             sent something that is not an archive).
         """
         app_id = await self._app_id(name, trial_id)
-        dest.mkdir(parents=True, exist_ok=True)
+        try:
+            dest.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise BackendError(
+                f"cannot create {dest} for the results: {err.strerror}; give "
+                "--dest a folder you can write to"
+            ) from err
         archive = dest / f"{app_id}.result"
         response = await self.http.send(
             "GET",
