@@ -44,7 +44,8 @@ def test_every_task_fixture_maps_to_records(name: str) -> None:
     by_id = {t.id: t for t in trials}
     for item in task["experiments"]:
         trial = by_id[item["id"]]
-        assert trial.extra["appId"] == item["appId"]
+        assert trial.meta["appId"] == item["appId"]
+        assert "appId" not in trial.extra  # extra is what config.json holds
         for entry in item["hyperParams"]:
             value = trial.params[entry["name"]]
             assert type(value) is python_types[entry["dataType"].lower()]
@@ -101,7 +102,7 @@ def test_grid_and_cpd_variants() -> None:
     algo = fixture("hpo_task_finished_cpd35.json")["algoDef"]
     assert cpd.algorithm == algo["algorithm"]
     assert cpd.metric == algo["objectiveMetric"]
-    assert all("-" in str(t.extra["appId"]) for t in cpd_trials)
+    assert all("-" in str(t.meta["appId"]) for t in cpd_trials)
 
 
 def test_hyperband_resource_stays_a_string_unless_declared() -> None:

@@ -69,7 +69,7 @@ class ExecFiles:
         if trial is None:
             known = ", ".join(str(t.id) for t in detail.trials) or "none yet"
             raise RemoteError(f"{name} has no trial {trial_id} (trials: {known}).")
-        app_id = trial.extra.get("appId")
+        app_id = trial.meta.get("appId")
         if not app_id:
             raise RemoteError(
                 f"Trial {trial_id} of {name} has not started on the cluster yet, so "

@@ -256,10 +256,12 @@ def trial_from_json(item: dict[str, Any], facts: TaskFacts) -> TrialRecord:
             )
     state, remote_state = trial_state(item.get("state"))
     value = _metric(item.get("metricVal")) if state is TrialState.FINISHED else None
+    # The cluster's bookkeeping, not config.json's: kept apart from ``extra``.
+    meta: dict[str, Any] = {}
     if item.get("appId"):
-        extra["appId"] = item["appId"]
+        meta["appId"] = item["appId"]
     if remote_state:
-        extra["remote_state"] = remote_state
+        meta["remote_state"] = remote_state
     failed = state is TrialState.FAILED
     return TrialRecord(
         id=_number(item.get("id")),
@@ -270,6 +272,7 @@ def trial_from_json(item: dict[str, Any], facts: TaskFacts) -> TrialRecord:
         ended_at=parse_time(item.get("endTime")),
         reason="the cluster reported the trial as failed" if failed else None,
         extra=extra,
+        meta=meta,
     )
 
 
