@@ -22,9 +22,6 @@ from benchmarks.multifidelity.problems import PROBLEMS, Problem
 from benchmarks.multifidelity.runners import Anytime, run
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
-# TODO: the tables in docs/benchmarks-multifidelity.md predate the noise-free
-# scoring of learning-curves and the Optuna and Hyperband changes after them; they
-# wait for a full run (about 15 minutes of both cores) on a machine not otherwise busy.
 
 
 def main() -> None:
