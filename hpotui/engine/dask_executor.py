@@ -29,7 +29,12 @@ from distributed import Client, Event, Future, LocalCluster
 
 from hpotui.engine.dask_bundle import ModelFiles, pack_model
 from hpotui.engine.dask_handle import DaskTrialHandle, LostTrialHandle
-from hpotui.engine.dask_worker import RemoteJob, run_remote_trial
+from hpotui.engine.dask_worker import (
+    STOP_WATCH_SECONDS,
+    RemoteJob,
+    run_remote_trial,
+    wait_for_stop_watchers,
+)
 from hpotui.engine.executor import Executor, TrialHandle, TrialSpec
 from hpotui.engine.process import GRACE_SECONDS
 from hpotui.engine.trial_files import trial_paths, write_config
@@ -145,13 +150,36 @@ class DaskExecutor(Executor):
         await asyncio.gather(*(h.wait() for h in handles), return_exceptions=True)
         await asyncio.gather(*self._cleanups, return_exceptions=True)
         if self.client is not None:
-            with contextlib.suppress(Exception):
-                # else the scheduler tells this closing client of its own leaving
-                self.client.unsubscribe_topic("all")
-                await self.client.close()
+            await self._close_client(self.client)
         if self.cluster is not None:
             with contextlib.suppress(Exception):
                 await self.cluster.close()
+
+    async def _close_client(self, client: Client) -> None:
+        # The order matters: the workers' waits on the scheduler end first (a
+        # LocalCluster closing under them logs each as an error), then the
+        # subscriptions (else the scheduler tells this closing client of its own
+        # leaving), then the client.
+        if self.cluster is not None and self._fault is None:
+            await self._let_stop_watchers_end(client)
+        for topic in (self.topic, "all"):
+            try:
+                client.unsubscribe_topic(topic)
+            except Exception as err:  # the client already lost the scheduler
+                logger.debug("cannot unsubscribe from %s: %s", topic, err)
+        with contextlib.suppress(Exception):
+            await client.close()
+
+    async def _let_stop_watchers_end(self, client: Client) -> None:
+        wait = client.run(wait_for_stop_watchers, STOP_WATCH_SECONDS, on_error="return")
+        try:
+            left = await asyncio.wait_for(wait, STOP_WATCH_SECONDS + CONNECT_SECONDS)
+        except Exception as err:  # a worker too busy or gone: close regardless
+            logger.debug("the Dask workers' stop watchers did not end: %s", err)
+            return
+        for worker, running in left.items():
+            if running:  # an int, or the error the worker raised
+                logger.debug("stop watchers left on %s: %s", worker, running)
 
     # -- used by the trial handles ----------------------------------------------
 

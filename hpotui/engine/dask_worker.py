@@ -15,6 +15,7 @@ task (the scheduler re-runs a task whose worker died) that the trial was lost.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -47,6 +48,11 @@ _LINES_PER_EVENT = 200
 _TRIALS_FOLDER = "hpotui-trials"
 _ENDED_STATES = frozenset({"cancelled", "released", "forgotten"})
 _GONE_STATUSES = frozenset({Status.closing, Status.closed, Status.failed})
+_WATCH_SECONDS = 1.0
+"""How long one wait on the scheduler for a stop request lasts."""
+STOP_WATCH_SECONDS = 2 * _WATCH_SECONDS + 1.0
+"""Time enough for every ended trial's stop watcher to finish its last wait."""
+_WATCHER_THREAD = "hpotui-stop-watcher"
 
 _guard: GuardClient | None = None
 _gpu_pools: dict[int, GpuPool] = {}
@@ -208,7 +214,7 @@ class _StopWatcher:
         self._worker = worker
         self._event = Event(job.stop_event)
         self._done = threading.Event()
-        threading.Thread(target=self._watch, daemon=True).start()
+        threading.Thread(target=self._watch, daemon=True, name=_WATCHER_THREAD).start()
 
     def finish(self) -> None:
         self._done.set()
@@ -216,12 +222,12 @@ class _StopWatcher:
     def _watch(self) -> None:
         while not self._done.is_set():
             try:
-                if self._event.wait(timeout=1.0):
+                if self._event.wait(timeout=_WATCH_SECONDS):
                     self.reason = "stopped on request"
                     return
             except Exception as err:  # the scheduler is unreachable for now
                 logger.debug("stop event of %s unreadable: %s", self._job.key, err)
-                time.sleep(1.0)
+                time.sleep(_WATCH_SECONDS)
             if self._abandoned():
                 self.reason = "the engine no longer waits for this trial"
                 return
@@ -231,6 +237,27 @@ class _StopWatcher:
             return True
         task = self._worker.state.tasks.get(self._job.key)
         return task is None or task.state in _ENDED_STATES
+
+
+async def wait_for_stop_watchers(timeout: float) -> int:
+    """Wait on a worker, in its event loop, until its stop watchers have ended.
+
+    A watcher keeps a wait open on the scheduler for up to :data:`_WATCH_SECONDS`
+    after its trial ended. A scheduler that closes meanwhile cancels the wait and
+    logs that as an error with a traceback, so the engine calls this (through
+    ``Client.run``) before it closes a cluster of its own.
+
+    Returns:
+        How many watchers still run after ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while (left := _running_watchers()) and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)  # the worker's loop answers the watchers' waits
+    return left
+
+
+def _running_watchers() -> int:
+    return sum(thread.name == _WATCHER_THREAD for thread in threading.enumerate())
 
 
 def collect_files(paths: TrialPaths) -> dict[str, bytes]:
