@@ -7,6 +7,7 @@ import json
 import logging
 import signal
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from hpotui.backends.profiles import Profile
 from hpotui.backends.wmla import WmlaBackend
 from hpotui.backends.wmla.book import TaskBook
 from hpotui.server.app import API
-from hpotui.server.users import add_user
+from hpotui.server.users import TOKEN_SECONDS, Accounts, add_user
 from hpotui.states import ExperimentState, TrialState
 from hpotui.store import Store
 
@@ -153,3 +154,87 @@ async def test_following_rides_out_a_restart_of_serve(
 
 async def _collect(client: WmlaBackend, name: str) -> list:
     return [event async for event in client.events(name)]
+
+
+def _cli(*args: str, stdin: str = "") -> str:
+    from click.testing import CliRunner
+
+    from hpotui.cli.main import _register_verbs, cli
+
+    _register_verbs()
+    result = CliRunner().invoke(cli, list(args), input=stdin)
+    assert result.exit_code == 0, (args, result.output, result.exception)
+    return result.output
+
+
+def test_a_saved_token_still_works_after_serve_is_killed_and_restarted(
+    tmp_path: Path,
+) -> None:
+    """A profile logged on with a token lists its tasks after `hpotui serve` was
+    killed with SIGKILL and started again, without logging on a second time."""
+    users = tmp_path / "users.json"
+    add_user(users, "alice", "alice-pw")
+    model = tmp_path / "toy"
+    model.mkdir()
+    (model / "train.py").write_text(TRAIN)
+    workspace = tmp_path / "ws"
+
+    process, port, _ = start_serve(workspace, users)
+    try:
+        url = f"http://127.0.0.1:{port}{API}"
+        _cli("login", "srv", "--url", url, "--user", "alice", "--auth", "token",
+             "--password-stdin", stdin="alice-pw\n")  # fmt: skip
+        name = asyncio.run(_submit(port, tmp_path, model))
+        before = _cli("--profile", "srv", "list")
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(20)
+
+    process, port, _ = start_serve(workspace, users, port)
+    try:
+        after = _cli("--profile", "srv", "list")
+    finally:
+        process.terminate()
+        process.wait(20)
+
+    assert name in before and name in after
+    key = workspace / "server" / "token.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+
+
+async def _submit(port: int, tmp_path: Path, model: Path) -> str:
+    client = _client(port, tmp_path)
+    try:
+        return await client.submit_request(_request(), model)
+    finally:
+        await client.close()
+
+
+def test_tokens_are_refused_when_forged_expired_or_the_password_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A token names its user and expiry under the server's key: a token from a
+    server with another key, a tampered user name, an expired token and a token
+    issued before the user's password changed are all refused."""
+    users = tmp_path / "users.json"
+    add_user(users, "alice", "alice-pw")
+    add_user(users, "bob", "bob-pw")
+    accounts = Accounts(users, tmp_path / "server" / "token.key")
+    token = accounts.issue_token("alice")
+
+    assert Accounts(users, tmp_path / "server" / "token.key").user_of_token(token) \
+        == "alice"
+    assert Accounts(users, tmp_path / "other.key").user_of_token(token) is None
+    _, expires, mac = token.split(".")
+    assert accounts.user_of_token(f"Ym9i.{expires}.{mac}") is None  # "bob"
+    assert accounts.user_of_token("not-a-token") is None
+    assert accounts.user_of_token("a.b.c") is None
+
+    later = time.time() + TOKEN_SECONDS + 1
+    monkeypatch.setattr("hpotui.server.users.time.time", lambda: later)
+    assert accounts.user_of_token(token) is None
+    monkeypatch.undo()
+
+    add_user(users, "alice", "new-pw")
+    assert accounts.user_of_token(token) is None
+    assert accounts.user_of_token(accounts.issue_token("alice")) == "alice"
