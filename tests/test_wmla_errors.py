@@ -28,6 +28,7 @@ from hpotui.backends.wmla.book import RemoteTask, TaskBook
 from hpotui.backends.wmla.errors import (
     AuthenticationError,
     MonitoringDetachedError,
+    MonitoringLostServerError,
     NotJsonError,
     RemoteRefusedError,
     RemoteUnreachableError,
@@ -248,32 +249,55 @@ async def test_connection_resets_are_retried(
     await backend.close()
 
 
+class _Clock:
+    """A monotonic clock that moves only by the waits asked for."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
 async def test_refused_connections_while_monitoring_are_retried(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A server restarting refuses connections for a few seconds: monitoring
-    retries them with the bounded backoff and follows the task to its end; past
-    the retries it reports the server unreachable."""
+    """A server restarting refuses connections for a while: monitoring retries
+    them with capped backoff and follows the task to its end. A server that stays
+    down is retried for the profile's reconnect window (120 s), not 5 attempts,
+    and then monitoring stops saying the task may still run and how to attach."""
     refused = httpx.ConnectError("[Errno 111] Connection refused")
     server = ScriptedServer().on(
         "GET", api(f"/hypersearch/{NAME}"),
-        json_reply(RUNNING), refused, refused, json_reply(_finished_copy()),
+        json_reply(RUNNING), *[refused] * 7, json_reply(_finished_copy()),
     )
-    backend = make_backend(server, tmp_path)
+    backend = make_backend(server, tmp_path, sleep=(clock := _Clock()).sleep,
+                           clock=clock)  # fmt: skip
     with caplog.at_level(logging.WARNING):
         events = await _collect(backend, NAME)
-    assert "connection refused ([Errno 111] Connection refused) — retrying 2/5" in (
-        caplog.text
-    )
+    assert "connection refused ([Errno 111] Connection refused) — retrying 7, " \
+        "down 26 s of at most 120 s" in caplog.text  # 25.5 s, rounded
     states = [e.state for e in events if isinstance(e, ExperimentStateChanged)]
     assert states == [ExperimentState.RUNNING, ExperimentState.FINISHED]
-    assert len(server.calls("GET", api(f"/hypersearch/{NAME}"))) == 4
+    assert len(server.calls("GET", api(f"/hypersearch/{NAME}"))) == 9
+    assert clock.waits[-7:] == [0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
 
     down = ScriptedServer().on("GET", api(f"/hypersearch/{NAME}"), refused)
-    gone = make_backend(down, tmp_path)
-    with pytest.raises(RemoteUnreachableError, match="Cannot reach"):
+    gone = make_backend(down, tmp_path, sleep=(stopped := _Clock()).sleep,
+                        clock=stopped)  # fmt: skip
+    with pytest.raises(MonitoringLostServerError) as caught:
         await _collect(gone, NAME)
-    assert len(down.requests) == 6
+    assert stopped.now == 120.0 and max(stopped.waits) == 10.0
+    assert "refused connections for 120 s" in caught.value.message
+    assert "may still be running on the server" in caught.value.message
+    assert f"`hpotui --profile lab attach {NAME}`" in caught.value.message
+    assert "Check the base URL" not in caught.value.message
+    assert caught.value.exit_code == 1
     await backend.close()
     await gone.close()
 

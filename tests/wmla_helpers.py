@@ -93,6 +93,5 @@ def make_backend(
         password,
         transport=server.transport(),
         book=TaskBook(tmp_path / "tasks.json"),
-        sleep=no_wait,
-        **options,
+        **{"sleep": no_wait, **options},
     )

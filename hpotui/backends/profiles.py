@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hpotui.errors import HpotuiError
 
@@ -60,6 +60,9 @@ class Profile(BaseModel):
     unknown_state_limit: float = 6 * 3600.0
     """Seconds in one unknown state after which monitoring stops (the task is not
     marked failed and can be attached again); 0 follows it forever."""
+    reconnect_window: float = Field(default=120.0, ge=0)
+    """While following a task, how long (s) refused connections are retried, so
+    that a server restart is ridden out; then following stops (attach resumes)."""
 
 
 def config_dir() -> Path:

@@ -127,6 +127,10 @@ def _read_secret(prompt: str, from_stdin: bool) -> str:
     "--unknown-state-limit", type=click.FloatRange(min=0),
     help="Stop following after this long (s) in such a state; 0 never stops.",
 )
+@click.option(
+    "--reconnect-window", type=click.FloatRange(min=0),
+    help="While following, retry refused connections this long (s); default 120.",
+)
 @click.option("--password-stdin", is_flag=True, help="Read the secret from stdin.")
 def login(
     profile_name: str,
@@ -139,6 +143,7 @@ def login(
     poll_interval: float | None,
     unknown_state_notice: float | None,
     unknown_state_limit: float | None,
+    reconnect_window: float | None,
     password_stdin: bool,
 ) -> None:
     """Save PROFILE (a remote server) and log on to it."""
@@ -149,6 +154,7 @@ def login(
         "ca_bundle": ca_bundle, "poll_interval": poll_interval,
         "unknown_state_notice": unknown_state_notice,
         "unknown_state_limit": unknown_state_limit,
+        "reconnect_window": reconnect_window,
     }
     fields.update({k: v for k, v in given.items() if v is not None})
     fields["insecure"] = insecure or (bool(known and known.insecure) and not ca_bundle)

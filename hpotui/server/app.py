@@ -77,7 +77,8 @@ def create_app(
     """The WML-A-compatible application over the embedded engine.
 
     Args:
-        root: The server's folder; each user's workspace is ``root/users/NAME``.
+        root: The server's folder; each user's workspace is ``root/users/NAME``
+            and the key that signs logon tokens is ``root/token.key``.
         users_file: The accounts (``hpotui users add``).
         max_upload: Largest request body accepted, in bytes.
         max_unpacked: Largest total size an uploaded archive may unpack to, in
@@ -86,9 +87,9 @@ def create_app(
     """
     if max_unpacked is None:
         max_unpacked = UNPACKED_PER_UPLOAD * max_upload
-    state = ServerState(
-        Accounts(users_file), Tenants(root, executor_factory), max_upload, max_unpacked
-    )
+    accounts = Accounts(users_file, root / "token.key")
+    tenants = Tenants(root, executor_factory)
+    state = ServerState(accounts, tenants, max_upload, max_unpacked)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> Any:

@@ -25,8 +25,10 @@ from hpotui.backends.wmla.errors import (
     AuthenticationError,
     MonitoringDetachedError,
     MonitoringGaveUpError,
+    MonitoringLostServerError,
     RemoteError,
     RemoteRefusedError,
+    RemoteUnreachableError,
 )
 from hpotui.backends.wmla.execs import ExecFiles
 from hpotui.backends.wmla.http import WmlaHttp, insecure_warning
@@ -98,7 +100,8 @@ class WmlaBackend(ExecFiles, Backend):
         self.warning = insecure_warning(profile)
         self.credentials = Credentials.from_store(profile, password)
         self.http = WmlaHttp(
-            self.credentials, transport=transport, sleep=sleep, **http_options
+            self.credentials, transport=transport, sleep=sleep, clock=clock,
+            **http_options,
         )
         self.book = book or TaskBook()
         self.fastest_poll = fastest_poll
@@ -130,11 +133,11 @@ class WmlaBackend(ExecFiles, Backend):
         ]
 
     async def get_experiment(self, name: str) -> ExperimentDetail:
-        return await self._detail(name, retry_refused=False)
+        return await self._detail(name)
 
-    async def _detail(self, name: str, retry_refused: bool) -> ExperimentDetail:
+    async def _detail(self, name: str, reconnect: float = 0.0) -> ExperimentDetail:
         body = await self.http.json(
-            "GET", _task_path(name), retry_refused=retry_refused
+            "GET", _task_path(name), reconnect_window=reconnect
         )
         if not isinstance(body, dict):
             raise RemoteError(
@@ -263,9 +266,11 @@ class WmlaBackend(ExecFiles, Backend):
     async def _poll(self, name: str) -> ExperimentDetail:
         try:
             # A server restarting refuses connections for a moment; ride it out.
-            return await self._detail(name, retry_refused=True)
+            return await self._detail(name, self.profile.reconnect_window)
         except AuthenticationError as err:
             raise MonitoringDetachedError(name, self.profile.name) from err
+        except RemoteUnreachableError as err:
+            raise MonitoringLostServerError(name, self.profile.name, err) from err
 
     async def list_algorithms(self) -> list[AlgorithmInfo]:
         body = await self.http.json("GET", "/hypersearch/algorithm")

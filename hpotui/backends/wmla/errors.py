@@ -101,6 +101,21 @@ class MonitoringDetachedError(AuthenticationError):
         self.name = name
 
 
+class MonitoringLostServerError(RemoteUnreachableError):
+    """Monitoring stopped because the server stayed unreachable; the task may run on."""
+
+    def __init__(self, name: str, profile: str, cause: RemoteUnreachableError) -> None:
+        super().__init__(
+            f"Stopped following {name}: {cause.message} The task may still be "
+            f"running on the server, and its local record is kept; once the server "
+            f"answers again, `hpotui --profile {profile} attach {name}` picks it up "
+            f"again. How long a server may refuse connections while a task is "
+            f"followed is the profile's reconnect_window (`hpotui login {profile} "
+            "--reconnect-window SECONDS`)."
+        )
+        self.name = name
+
+
 class MonitoringGaveUpError(RemoteError):
     """Monitoring stopped after a long time in a state hpotui does not know."""
 

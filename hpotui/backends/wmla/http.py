@@ -2,7 +2,8 @@
 
 Every call goes through :meth:`WmlaHttp.send`, which adds credentials, retries what
 is worth retrying (5xx, 429, connection resets, time-outs) with bounded exponential
-back-off, logs on again once on a 401, and turns every failure into a
+back-off, rides out a server that refuses connections for a bounded window when
+asked to (monitoring), logs on again once on a 401, and turns every failure into a
 :class:`~hpotui.backends.wmla.errors.RemoteError` that says what to do.
 """
 
@@ -13,7 +14,9 @@ import json
 import logging
 import os
 import ssl
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -37,7 +40,19 @@ FilesFactory = Callable[[], dict[str, Any]]
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _RESET_ERRORS = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+_RECONNECT_WAIT_CAP = 10.0
+"""Longest wait between two reconnection attempts, so a restarted server is met
+within seconds of it coming back."""
 _warned_insecure: set[str] = set()
+
+
+@dataclass
+class _Outage:
+    """Refused connections met by one request, and how long they may be retried."""
+
+    window: float
+    started: float | None = None
+    refusals: int = 0
 
 
 def insecure_warning(profile: Profile) -> str | None:
@@ -106,6 +121,7 @@ class WmlaHttp:
         backoff: The first wait in seconds; it doubles per attempt, up to 30 s.
         timeout: Seconds to wait for a connection or a read.
         sleep: The wait function (tests make it instant).
+        clock: Seconds from a monotonic clock, to time a reconnection window.
     """
 
     def __init__(
@@ -117,6 +133,7 @@ class WmlaHttp:
         backoff: float = 0.5,
         timeout: float = 30.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.credentials = credentials
         self.profile = credentials.profile
@@ -124,6 +141,7 @@ class WmlaHttp:
         self.retries = retries
         self.backoff = backoff
         self._sleep = sleep
+        self._clock = clock
         verify = True if transport is not None else tls_setting(self.profile)
         self._client = httpx.AsyncClient(
             transport=transport, verify=verify, timeout=timeout, follow_redirects=False
@@ -163,23 +181,31 @@ class WmlaHttp:
         files: FilesFactory | None = None,
         accept: str = "application/json",
         stream: bool = False,
-        retry_refused: bool = False,
+        reconnect_window: float = 0.0,
     ) -> httpx.Response:
         """Send one request, retrying and re-authenticating as needed.
 
         With ``stream`` the body is left unread: the caller reads and closes it.
-        With ``retry_refused`` a refused connection is retried like a reset:
+        With a ``reconnect_window`` (seconds) refused connections are retried
+        with capped back-off until the server has refused for that long:
         monitoring rides out a server that is restarting, while a first call to
-        a wrong URL still fails at once.
+        a wrong URL (window 0) still fails at once.
         """
         url = self.url(path)
         if self.credentials.needs_logon():
             await self.log_on()
         logged_on_again = False
         attempt = 0
+        outage = _Outage(reconnect_window)
         while True:
             request = self._build(method, url, params, files, accept)
-            response = await self._send_once(request, attempt, stream, retry_refused)
+            try:
+                response = await self._send_once(
+                    request, attempt, stream, outage.window > 0
+                )
+            except httpx.ConnectError as err:
+                await self._wait_for_server(err, url, outage)
+                continue
             if response is None:
                 attempt += 1
                 continue
@@ -258,13 +284,9 @@ class WmlaHttp:
                 "connection reset — retrying %d/%d", attempt + 1, self.retries
             )
         except httpx.ConnectError as err:
-            retry = retry_refused and not _is_tls_failure(err)
-            if not retry or attempt >= self.retries:
+            if not retry_refused or _is_tls_failure(err):
                 raise self._transport_error(err, str(request.url)) from err
-            logger.warning(
-                "connection refused (%s) — retrying %d/%d",
-                err or type(err).__name__, attempt + 1, self.retries,
-            )
+            raise  # the caller waits for the server to come back
         except httpx.TransportError as err:
             raise self._transport_error(err, str(request.url)) from err
         else:
@@ -273,6 +295,31 @@ class WmlaHttp:
             return response
         await self._sleep(self._delay(attempt))
         return None
+
+    async def _wait_for_server(
+        self, err: httpx.ConnectError, url: str, outage: _Outage
+    ) -> None:
+        """Wait before trying a refused connection again, or give up.
+
+        Raises:
+            RemoteUnreachableError: The server has refused for the whole window.
+        """
+        now = self._clock()
+        outage.started = now if outage.started is None else outage.started
+        down = now - outage.started
+        reason = str(err) or type(err).__name__
+        if down >= outage.window:
+            raise RemoteUnreachableError(
+                f"{url} refused connections for {down:.0f} s ({reason})."
+            ) from err
+        outage.refusals += 1
+        logger.warning(
+            "connection refused (%s) — retrying %d, down %.0f s of at most %.0f s "
+            "(profile setting reconnect_window)",
+            reason, outage.refusals, down, outage.window,
+        )  # fmt: skip
+        wait = self.backoff * 2 ** min(outage.refusals - 1, 16)
+        await self._sleep(min(wait, _RECONNECT_WAIT_CAP, outage.window - down))
 
     async def _wait_before_retry(self, response: httpx.Response, attempt: int) -> None:
         logger.warning(
