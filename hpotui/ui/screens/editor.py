@@ -126,12 +126,18 @@ class EditorScreen(HpotuiScreen):
                 )
         self._fill_params()
 
-    def _fill_params(self) -> None:
+    def _fill_params(self, cursor_on: str | None = None) -> None:
+        """Refill the table; the cursor goes to ``cursor_on`` or stays on its row."""
         table = self.query_one("#hyperparams", DataTable)
+        row = table.cursor_row
         table.clear()
         params = self.doc.get("hyperparams") or {}
         for name, spec in params.items():
             table.add_row(*_param_cells(name, spec), key=name)
+        if cursor_on is not None and cursor_on in params:
+            row = list(params).index(cursor_on)
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1))
 
     @on(Input.Changed)
     def _field_changed(self, event: Input.Changed) -> None:
@@ -162,30 +168,41 @@ class EditorScreen(HpotuiScreen):
         widget.update(Text("\n".join(lines)))
 
     def action_add_param(self) -> None:
-        self.app.push_screen(HyperparamDialog(), self._param_edited)
+        dialog = HyperparamDialog(taken=self._param_names())
+        self.app.push_screen(dialog, lambda result: self._param_edited(None, result))
+
+    def _param_names(self) -> list[str]:
+        params = self.doc.get("hyperparams")
+        return [str(name) for name in params] if isinstance(params, dict) else []
 
     @on(DataTable.RowSelected, "#hyperparams")
     def _edit_param(self, event: DataTable.RowSelected) -> None:
         name = str(event.row_key.value)
         spec = dict((self.doc.get("hyperparams") or {}).get(name) or {})
+        dialog = HyperparamDialog(name, spec, taken=self._param_names())
+        self.app.push_screen(dialog, lambda result: self._param_edited(name, result))
 
-        def edited(result: tuple[str, dict[str, Any]] | None) -> None:
-            if result is not None and result[0] != name:
-                self.doc["hyperparams"].pop(name, None)
-            self._param_edited(result)
-
-        self.app.push_screen(HyperparamDialog(name, spec), edited)
-
-    def _param_edited(self, result: tuple[str, dict[str, Any]] | None) -> None:
+    def _param_edited(
+        self, old: str | None, result: tuple[str, dict[str, Any]] | None
+    ) -> None:
+        """Put the dialog's parameter where ``old`` was (at the end when new)."""
         if result is None:
             return
         name, spec = result
         if not isinstance(self.doc.get("hyperparams"), dict):
             self.doc["hyperparams"] = CommentedMap()
+        params = self.doc["hyperparams"]
         flow = CommentedMap(spec)
         flow.fa.set_flow_style()
-        self.doc["hyperparams"][name] = flow
-        self._fill_params()
+
+        # A rename keeps the parameter's place in the file and in the table.
+        names = list(params)
+        if old in params and old != name:
+            params.pop(old)
+            params.insert(names.index(old), name, flow)
+        else:
+            params[name] = flow
+        self._fill_params(cursor_on=name)
         self.check_now()
 
     def action_remove_param(self) -> None:
