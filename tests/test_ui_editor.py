@@ -505,3 +505,27 @@ async def test_the_cursor_stays_on_the_edited_parameter(sample: Path) -> None:
         await _press_ok(pilot)
         await settle(pilot)
         assert table.cursor_row == 3
+
+
+async def test_add_and_remove_param_work_and_show_while_a_field_has_focus(
+    sample: Path,
+) -> None:
+    """The form's Input took ctrl+a and ctrl+d, and the footer dropped them."""
+    app = replay_app(start="editor", path=sample)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        field = editor.query_one("#field-name", Input)
+        field.focus()
+        await pilot.pause()
+        shown = {b.binding.description for b in app.active_bindings.values()}
+        assert {"Add param", "Remove param"} <= shown
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        assert list(editor.doc["hyperparams"]) == ["hidden_units", "activation"]
+        assert field.value == "digits-random"
+        field.focus()
+        await pilot.press("ctrl+a")
+        await settle(pilot)
+        assert isinstance(app.screen, HyperparamDialog)

@@ -69,8 +69,10 @@ class EditorScreen(HpotuiScreen):
         Binding("escape", "back", "Back"),
         Binding("ctrl+s", "save", "Save"),
         Binding("ctrl+r", "submit", "Submit"),
-        Binding("ctrl+a", "add_param", "Add param"),
-        Binding("ctrl+d", "remove_param", "Remove param"),
+        # Input binds ctrl+a (line start) and ctrl+d (delete); priority keeps both
+        # keys, and their footer entries, for the table while a field has focus.
+        Binding("ctrl+a", "add_param", "Add param", priority=True),
+        Binding("ctrl+d", "remove_param", "Remove param", priority=True),
     ]
 
     def __init__(self, path: Path | None, clone_of: str | None = None) -> None:
