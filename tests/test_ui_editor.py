@@ -529,3 +529,86 @@ async def test_add_and_remove_param_work_and_show_while_a_field_has_focus(
         await pilot.press("ctrl+a")
         await settle(pilot)
         assert isinstance(app.screen, HyperparamDialog)
+
+
+async def _type_field(pilot: Pilot[int], dotted: str, text: str) -> None:
+    field = pilot.app.screen.query_one(f"#field-{dotted.replace('.', '-')}", Input)
+    field.focus()
+    field.value = ""
+    await pilot.press(*text)
+
+
+async def test_a_hyperband_experiment_is_built_from_nothing_and_reads_back(
+    tmp_path: Path,
+) -> None:
+    """The editor had no eta or resource fields, so a Hyperband experiment could not
+    be built in it; the fields show for Hyperband, check inline as validate does,
+    and the saved file carries them."""
+    (tmp_path / "train.py").write_text("print('loss=1')\n")
+    target = tmp_path / "hb.yaml"
+    app = replay_app(start="editor", path=target)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        eta_row = editor.query_one("#field-algorithm-eta").parent
+        assert eta_row is not None and not eta_row.display
+        await _type_field(pilot, "algorithm.name", "Hyperband")
+        await settle(pilot, 0.6)
+        assert eta_row.display
+        assert any("needs a resource" in p for p in editor.problems)
+
+        await _type_field(pilot, "algorithm.eta", "1")
+        await _type_field(pilot, "algorithm.resource.name", "epochs")
+        await _type_field(pilot, "algorithm.resource.max", "27")
+        await settle(pilot, 0.6)
+        save_and_check = editor.problems
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert save_and_check == check_experiment_file(str(target)).errors
+        assert any("algorithm.eta" in p and "> 1 (got 1)" in p for p in save_and_check)
+
+        await _type_field(pilot, "algorithm.eta", "3")
+        await _type_field(pilot, "algorithm.resource.min", "1")
+        await pilot.press("ctrl+a")
+        dialog = app.screen
+        assert isinstance(dialog, HyperparamDialog)
+        dialog.query_one("#hp-name", Input).value = "lr"
+        dialog.query_one("#hp-low", Input).value = "0.001"
+        dialog.query_one("#hp-high", Input).value = "0.1"
+        await _press_ok(pilot)
+        await settle(pilot, 0.6)
+        assert editor.problems == []
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    assert "resource: {name: epochs, max: 27, min: 1}" in target.read_text()
+    report = check_experiment_file(str(target))
+    assert report.errors == []
+    assert report.experiment is not None
+    options = report.experiment.algorithm.options
+    assert report.experiment.algorithm.name == "Hyperband"
+    assert options["eta"] == 3
+    assert options["resource"] == {"name": "epochs", "max": 27, "min": 1}
+
+
+async def test_algorithm_settings_rows_follow_the_algorithm(tmp_path: Path) -> None:
+    """ASHA and BOHB show the rows too; Random hides them once they are empty."""
+    app = replay_app(start="editor", path=None)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        row = editor.query_one("#field-algorithm-resource-max").parent
+        assert row is not None
+        for name, shown in (("ASHA", True), ("bohb", True), ("TPE", False)):
+            await _type_field(pilot, "algorithm.name", name)
+            await pilot.pause()
+            assert row.display is shown, name
+        await _type_field(pilot, "algorithm.name", "Hyperband")
+        await _type_field(pilot, "algorithm.resource.max", "9")
+        await _type_field(pilot, "algorithm.name", "Random")
+        await settle(pilot, 0.6)
+        assert row.display
+        problems = str(editor.query_one("#problems").render())
+        assert "algorithm.resource" in problems and "used only by Hyperband" in problems

@@ -16,6 +16,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from hpotui.errors import HpotuiError
+from hpotui.experiment.friendly import HYPERBAND_NAMES
 from hpotui.ui.dialogs import PromptDialog
 from hpotui.ui.dialogs.hyperparam import HyperparamDialog, parse_scalar
 from hpotui.ui.dialogs.unsaved import UnsavedChoice, UnsavedDialog
@@ -37,6 +38,10 @@ FORM_FIELDS: tuple[tuple[str, str], ...] = (
     ("objective.goal", "Goal"),
     ("algorithm.name", "Algorithm"),
     ("algorithm.seed", "Seed"),
+    ("algorithm.eta", "Eta"),
+    ("algorithm.resource.name", "Resource"),
+    ("algorithm.resource.max", "Res. max"),
+    ("algorithm.resource.min", "Res. min"),
     ("limits.max_jobs", "Max jobs"),
     ("limits.max_parallel_jobs", "Parallel"),
     ("limits.max_run_time", "Run time"),
@@ -44,6 +49,15 @@ FORM_FIELDS: tuple[tuple[str, str], ...] = (
     ("model.command", "Command"),
 )
 """Each form field: its dotted key in the YAML file and its label."""
+_HYPERBAND_FIELDS = frozenset(
+    {
+        "algorithm.eta",
+        "algorithm.resource.name",
+        "algorithm.resource.max",
+        "algorithm.resource.min",
+    }
+)
+"""Settings only Hyperband, ASHA and BOHB read; their rows show for those."""
 _CHECK_DELAY = 0.4
 """Seconds of no typing before the experiment is checked again."""
 _PROBLEM_ROWS = 6
@@ -91,7 +105,8 @@ class EditorScreen(HpotuiScreen):
         yield Header()
         with VerticalScroll(id="editor-form"):
             for dotted, label in FORM_FIELDS:
-                with Horizontal(classes="form-row"):
+                extra = " -hyperband" if dotted in _HYPERBAND_FIELDS else ""
+                with Horizontal(classes="form-row" + extra):
                     yield Label(label)
                     yield Input(id=_field_id(dotted))
         yield DataTable(id="hyperparams", cursor_type="row")
@@ -126,7 +141,18 @@ class EditorScreen(HpotuiScreen):
                 self.query_one(f"#{_field_id(dotted)}", Input).value = (
                     "" if value is None else str(value)
                 )
+        self._show_algorithm_settings()
         self._fill_params()
+
+    def _show_algorithm_settings(self) -> None:
+        """Show eta and resource for the Hyperband family, or when a value is set."""
+        name = get_path(self.doc, "algorithm.name")
+        shown = isinstance(name, str) and name.lower() in HYPERBAND_NAMES
+        # A stray setting stays visible, so the warning about it can be acted on.
+        set_already = (get_path(self.doc, d) is not None for d in _HYPERBAND_FIELDS)
+        shown = shown or any(set_already)
+        for row in self.query(".-hyperband"):
+            row.display = shown
 
     def _fill_params(self, cursor_on: str | None = None) -> None:
         """Refill the table; the cursor goes to ``cursor_on`` or stays on its row."""
@@ -150,6 +176,8 @@ class EditorScreen(HpotuiScreen):
             return
         value = event.value if dotted == "model.command" else parse_scalar(event.value)
         set_path(self.doc, dotted, value)
+        if dotted == "algorithm.name":
+            self._show_algorithm_settings()
         if self._check_timer is not None:
             self._check_timer.stop()
         self._check_timer = self.set_timer(_CHECK_DELAY, self.check_now)
