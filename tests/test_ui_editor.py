@@ -16,7 +16,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Input
+from textual.widgets import DataTable, Input, Static
 from uihelpers import EVENTS, SAMPLES, app_over, replay_app, settle
 
 from hpotui.backends.replay import ReplayBackend
@@ -376,3 +376,239 @@ async def test_quitting_with_unsaved_edits_asks_first(sample: Path) -> None:
         await settle(pilot)
     assert "name: renamed" in sample.read_text()
     assert app.return_code == 0
+
+
+async def _press_ok(pilot: Pilot[int]) -> None:
+    # A button ignores presses during its 0.2 s press effect, so a second OK
+    # right after a refused one waits for the effect to end, as a person would.
+    ok = pilot.app.screen.query_one("#ok")
+    while ok.has_class("-active"):
+        await pilot.pause(0.05)
+    await pilot.click("#ok")
+    await settle(pilot)
+
+
+async def _open_param(pilot: Pilot[int], row: int) -> HyperparamDialog:
+    editor = pilot.app.screen
+    table = editor.query_one("#hyperparams", DataTable)
+    table.focus()
+    table.move_cursor(row=row)
+    await pilot.press("enter")
+    await settle(pilot)
+    dialog = pilot.app.screen
+    assert isinstance(dialog, HyperparamDialog)
+    return dialog
+
+
+async def test_renaming_onto_another_parameter_is_refused_in_the_dialog(
+    sample: Path,
+) -> None:
+    """Renaming hidden_units to learning_rate used to replace learning_rate; OK must
+    keep the dialog open with why, and both parameters must survive."""
+    app = replay_app(start="editor", path=sample)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        before = dict(editor.doc["hyperparams"])
+        dialog = await _open_param(pilot, 1)
+        dialog.query_one("#hp-name", Input).value = "learning_rate"
+        await _press_ok(pilot)
+        await settle(pilot)
+        assert app.screen is dialog
+        message = str(dialog.query_one("#hp-message", Static).render())
+        assert message == "learning_rate already exists; choose another name"
+        assert dialog.query_one("#hp-message").display
+        dialog.query_one("#hp-name", Input).value = "units"
+        await _press_ok(pilot)
+        await settle(pilot)
+        assert app.screen is editor
+        params = editor.doc["hyperparams"]
+        assert list(params) == ["learning_rate", "units", "activation"]
+        assert params["learning_rate"] == before["learning_rate"]
+        assert params["units"]["range"] == [16, 128]
+
+
+async def test_adding_a_parameter_under_a_taken_name_is_refused(sample: Path) -> None:
+    app = replay_app(start="editor", path=sample)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        await pilot.press("ctrl+a")
+        dialog = app.screen
+        assert isinstance(dialog, HyperparamDialog)
+        dialog.query_one("#hp-name", Input).value = "activation"
+        dialog.query_one("#hp-values", Input).value = "a, b"
+        await _press_ok(pilot)
+        await settle(pilot)
+        assert app.screen is dialog
+        assert "activation already exists" in str(
+            dialog.query_one("#hp-message", Static).render()
+        )
+    assert editor.doc["hyperparams"]["activation"]["values"] == ["relu", "tanh"]
+
+
+async def test_ok_with_no_name_keeps_the_dialog_and_what_was_typed() -> None:
+    """OK with an empty Name closed the dialog like Cancel and lost the range."""
+    app = replay_app(start="editor", path=None)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        await pilot.press("ctrl+a")
+        dialog = app.screen
+        assert isinstance(dialog, HyperparamDialog)
+        dialog.query_one("#hp-low", Input).value = "0.1"
+        dialog.query_one("#hp-high", Input).value = "0.9"
+        await _press_ok(pilot)
+        await settle(pilot)
+        assert app.screen is dialog
+        assert "a name is needed" in str(
+            dialog.query_one("#hp-message", Static).render()
+        )
+        assert dialog.focused is dialog.query_one("#hp-name", Input)
+        assert dialog.query_one("#hp-low", Input).value == "0.1"
+        await pilot.press(*"dropout")
+        await _press_ok(pilot)
+        await settle(pilot)
+        assert app.screen is editor
+        assert editor.doc["hyperparams"]["dropout"]["range"] == [0.1, 0.9]
+
+
+async def test_the_cursor_stays_on_the_edited_parameter(sample: Path) -> None:
+    """After an edit the table was refilled and the cursor went back to row 0."""
+    app = replay_app(start="editor", path=sample)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        table = editor.query_one("#hyperparams", DataTable)
+        dialog = await _open_param(pilot, 2)
+        dialog.query_one("#hp-values", Input).value = "relu, tanh, gelu"
+        await _press_ok(pilot)
+        await settle(pilot)
+        assert app.screen is editor
+        assert table.cursor_row == 2
+        assert [str(c) for c in table.get_row_at(2)][2] == "relu, tanh, gelu"
+        dialog = await _open_param(pilot, 1)
+        dialog.query_one("#hp-name", Input).value = "units"
+        await _press_ok(pilot)
+        await settle(pilot)
+        assert table.cursor_row == 1
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        assert key.value == "units"
+        await pilot.press("ctrl+a")
+        dialog = app.screen
+        assert isinstance(dialog, HyperparamDialog)
+        dialog.query_one("#hp-name", Input).value = "dropout"
+        await _press_ok(pilot)
+        await settle(pilot)
+        assert table.cursor_row == 3
+
+
+async def test_add_and_remove_param_work_and_show_while_a_field_has_focus(
+    sample: Path,
+) -> None:
+    """The form's Input took ctrl+a and ctrl+d, and the footer dropped them."""
+    app = replay_app(start="editor", path=sample)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        field = editor.query_one("#field-name", Input)
+        field.focus()
+        await pilot.pause()
+        shown = {b.binding.description for b in app.active_bindings.values()}
+        assert {"Add param", "Remove param"} <= shown
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        assert list(editor.doc["hyperparams"]) == ["hidden_units", "activation"]
+        assert field.value == "digits-random"
+        field.focus()
+        await pilot.press("ctrl+a")
+        await settle(pilot)
+        assert isinstance(app.screen, HyperparamDialog)
+
+
+async def _type_field(pilot: Pilot[int], dotted: str, text: str) -> None:
+    field = pilot.app.screen.query_one(f"#field-{dotted.replace('.', '-')}", Input)
+    field.focus()
+    field.value = ""
+    await pilot.press(*text)
+
+
+async def test_a_hyperband_experiment_is_built_from_nothing_and_reads_back(
+    tmp_path: Path,
+) -> None:
+    """The editor had no eta or resource fields, so a Hyperband experiment could not
+    be built in it; the fields show for Hyperband, check inline as validate does,
+    and the saved file carries them."""
+    (tmp_path / "train.py").write_text("print('loss=1')\n")
+    target = tmp_path / "hb.yaml"
+    app = replay_app(start="editor", path=target)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        eta_row = editor.query_one("#field-algorithm-eta").parent
+        assert eta_row is not None and not eta_row.display
+        await _type_field(pilot, "algorithm.name", "Hyperband")
+        await settle(pilot, 0.6)
+        assert eta_row.display
+        assert any("needs a resource" in p for p in editor.problems)
+
+        await _type_field(pilot, "algorithm.eta", "1")
+        await _type_field(pilot, "algorithm.resource.name", "epochs")
+        await _type_field(pilot, "algorithm.resource.max", "27")
+        await settle(pilot, 0.6)
+        save_and_check = editor.problems
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert save_and_check == check_experiment_file(str(target)).errors
+        assert any("algorithm.eta" in p and "> 1 (got 1)" in p for p in save_and_check)
+
+        await _type_field(pilot, "algorithm.eta", "3")
+        await _type_field(pilot, "algorithm.resource.min", "1")
+        await pilot.press("ctrl+a")
+        dialog = app.screen
+        assert isinstance(dialog, HyperparamDialog)
+        dialog.query_one("#hp-name", Input).value = "lr"
+        dialog.query_one("#hp-low", Input).value = "0.001"
+        dialog.query_one("#hp-high", Input).value = "0.1"
+        await _press_ok(pilot)
+        await settle(pilot, 0.6)
+        assert editor.problems == []
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    assert "resource: {name: epochs, max: 27, min: 1}" in target.read_text()
+    report = check_experiment_file(str(target))
+    assert report.errors == []
+    assert report.experiment is not None
+    options = report.experiment.algorithm.options
+    assert report.experiment.algorithm.name == "Hyperband"
+    assert options["eta"] == 3
+    assert options["resource"] == {"name": "epochs", "max": 27, "min": 1}
+
+
+async def test_algorithm_settings_rows_follow_the_algorithm(tmp_path: Path) -> None:
+    """ASHA and BOHB show the rows too; Random hides them once they are empty."""
+    app = replay_app(start="editor", path=None)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        row = editor.query_one("#field-algorithm-resource-max").parent
+        assert row is not None
+        for name, shown in (("ASHA", True), ("bohb", True), ("TPE", False)):
+            await _type_field(pilot, "algorithm.name", name)
+            await pilot.pause()
+            assert row.display is shown, name
+        await _type_field(pilot, "algorithm.name", "Hyperband")
+        await _type_field(pilot, "algorithm.resource.max", "9")
+        await _type_field(pilot, "algorithm.name", "Random")
+        await settle(pilot, 0.6)
+        assert row.display
+        problems = str(editor.query_one("#problems").render())
+        assert "algorithm.resource" in problems and "used only by Hyperband" in problems

@@ -80,17 +80,27 @@ def document_text(doc: CommentedMap) -> str:
 
 
 def set_path(doc: CommentedMap, dotted: str, value: Any) -> None:
-    """Set ``a.b`` in ``doc``, creating mappings on the way; None removes the key."""
+    """Set ``a.b`` in ``doc``, creating mappings on the way; None removes the key.
+
+    Removing the last key of a nested mapping removes the mapping too, so clearing
+    every resource field leaves no empty ``resource: {}`` for validation to refuse.
+    """
     *parents, last = dotted.split(".")
-    node = doc
+    nodes = [doc]
     for key in parents:
-        if not isinstance(node.get(key), dict):
-            node[key] = CommentedMap()
-        node = node[key]
-    if value is None or value == "":
-        node.pop(last, None)
-    else:
-        node[last] = value
+        if not isinstance(nodes[-1].get(key), dict):
+            nodes[-1][key] = CommentedMap()
+        nodes.append(nodes[-1][key])
+    if value is not None and value != "":
+        nodes[-1][last] = value
+        return
+    nodes[-1].pop(last, None)
+    for key, parent, node in zip(
+        reversed(parents), reversed(nodes[:-1]), reversed(nodes[1:]), strict=True
+    ):
+        if node:
+            break
+        parent.pop(key)
 
 
 def get_path(doc: CommentedMap, dotted: str) -> Any:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import yaml
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Button, Checkbox, Input, Label, Select
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from hpotui.ui.dialogs.base import BaseDialog
 
@@ -45,12 +46,20 @@ class HyperparamDialog(BaseDialog[tuple[str, dict[str, Any]]]):
     Args:
         name: The hyperparameter's name ("" for a new one).
         spec: Its YAML mapping (``range``, ``step``, ``log``, ``type``, ``values``).
+        taken: The names of the experiment's other hyperparameters, which OK refuses
+            so that a rename never replaces one of them.
     """
 
-    def __init__(self, name: str = "", spec: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        name: str = "",
+        spec: dict[str, Any] | None = None,
+        taken: Collection[str] = (),
+    ) -> None:
         super().__init__("Hyperparameter")
         self.name_ = name
         self.spec = dict(spec or {})
+        self.taken = frozenset(taken) - {name}
 
     def compose_body(self) -> ComposeResult:
         spec = self.spec
@@ -73,6 +82,7 @@ class HyperparamDialog(BaseDialog[tuple[str, dict[str, Any]]]):
         yield Checkbox("log scale", bool(spec.get("log")), id="hp-log")
         joined = ", ".join(_text(v) for v in values) if values else ""
         yield from _row("Values", Input(joined, placeholder="a, b, c", id="hp-values"))
+        yield Static("", id="hp-message")
 
     def compose_buttons(self) -> ComposeResult:
         yield Button("OK", id="ok", variant="primary")
@@ -81,11 +91,33 @@ class HyperparamDialog(BaseDialog[tuple[str, dict[str, Any]]]):
     def focus_first(self, widget: Button) -> None:  # type: ignore[override]
         self.query_one("#hp-name", Input).focus()
 
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        # OK with a name that cannot be used keeps the dialog and what was typed.
+        # Textual then runs the base dialog's handler too, unless prevent_default.
+        problem = self.name_problem() if event.button.id == "ok" else None
+        if problem is None:
+            return
+        event.stop()
+        event.prevent_default()
+        message = self.query_one("#hp-message", Static)
+        message.update(problem)
+        message.add_class("-shown")
+        self.query_one("#hp-name", Input).focus()
+
+    def name_problem(self) -> str | None:
+        """Why the typed name cannot be used, or None when it can."""
+        name = self.query_one("#hp-name", Input).value.strip()
+        if not name:
+            return "a name is needed, e.g. learning_rate; type one or Cancel"
+        if name in self.taken:
+            return f"{name} already exists; choose another name"
+        return None
+
     def result_for(self, button_id: str) -> tuple[str, dict[str, Any]] | None:
         if button_id != "ok":
             return None
         name = self.query_one("#hp-name", Input).value.strip()
-        return (name, self.form_spec()) if name else None
+        return (name, self.form_spec())
 
     def form_spec(self) -> dict[str, Any]:
         """The spec as typed, in the friendly YAML form."""

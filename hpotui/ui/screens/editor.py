@@ -16,6 +16,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from hpotui.errors import HpotuiError
+from hpotui.experiment.friendly import HYPERBAND_NAMES
 from hpotui.ui.dialogs import PromptDialog
 from hpotui.ui.dialogs.hyperparam import HyperparamDialog, parse_scalar
 from hpotui.ui.dialogs.unsaved import UnsavedChoice, UnsavedDialog
@@ -37,6 +38,10 @@ FORM_FIELDS: tuple[tuple[str, str], ...] = (
     ("objective.goal", "Goal"),
     ("algorithm.name", "Algorithm"),
     ("algorithm.seed", "Seed"),
+    ("algorithm.eta", "Eta"),
+    ("algorithm.resource.name", "Resource"),
+    ("algorithm.resource.max", "Res. max"),
+    ("algorithm.resource.min", "Res. min"),
     ("limits.max_jobs", "Max jobs"),
     ("limits.max_parallel_jobs", "Parallel"),
     ("limits.max_run_time", "Run time"),
@@ -44,6 +49,15 @@ FORM_FIELDS: tuple[tuple[str, str], ...] = (
     ("model.command", "Command"),
 )
 """Each form field: its dotted key in the YAML file and its label."""
+_HYPERBAND_FIELDS = frozenset(
+    {
+        "algorithm.eta",
+        "algorithm.resource.name",
+        "algorithm.resource.max",
+        "algorithm.resource.min",
+    }
+)
+"""Settings only Hyperband, ASHA and BOHB read; their rows show for those."""
 _CHECK_DELAY = 0.4
 """Seconds of no typing before the experiment is checked again."""
 _PROBLEM_ROWS = 6
@@ -69,8 +83,10 @@ class EditorScreen(HpotuiScreen):
         Binding("escape", "back", "Back"),
         Binding("ctrl+s", "save", "Save"),
         Binding("ctrl+r", "submit", "Submit"),
-        Binding("ctrl+a", "add_param", "Add param"),
-        Binding("ctrl+d", "remove_param", "Remove param"),
+        # Input binds ctrl+a (line start) and ctrl+d (delete); priority keeps both
+        # keys, and their footer entries, for the table while a field has focus.
+        Binding("ctrl+a", "add_param", "Add param", priority=True),
+        Binding("ctrl+d", "remove_param", "Remove param", priority=True),
     ]
 
     def __init__(self, path: Path | None, clone_of: str | None = None) -> None:
@@ -89,7 +105,8 @@ class EditorScreen(HpotuiScreen):
         yield Header()
         with VerticalScroll(id="editor-form"):
             for dotted, label in FORM_FIELDS:
-                with Horizontal(classes="form-row"):
+                extra = " -hyperband" if dotted in _HYPERBAND_FIELDS else ""
+                with Horizontal(classes="form-row" + extra):
                     yield Label(label)
                     yield Input(id=_field_id(dotted))
         yield DataTable(id="hyperparams", cursor_type="row")
@@ -124,14 +141,31 @@ class EditorScreen(HpotuiScreen):
                 self.query_one(f"#{_field_id(dotted)}", Input).value = (
                     "" if value is None else str(value)
                 )
+        self._show_algorithm_settings()
         self._fill_params()
 
-    def _fill_params(self) -> None:
+    def _show_algorithm_settings(self) -> None:
+        """Show eta and resource for the Hyperband family, or when a value is set."""
+        name = get_path(self.doc, "algorithm.name")
+        shown = isinstance(name, str) and name.lower() in HYPERBAND_NAMES
+        # A stray setting stays visible, so the warning about it can be acted on.
+        set_already = (get_path(self.doc, d) is not None for d in _HYPERBAND_FIELDS)
+        shown = shown or any(set_already)
+        for row in self.query(".-hyperband"):
+            row.display = shown
+
+    def _fill_params(self, cursor_on: str | None = None) -> None:
+        """Refill the table; the cursor goes to ``cursor_on`` or stays on its row."""
         table = self.query_one("#hyperparams", DataTable)
+        row = table.cursor_row
         table.clear()
         params = self.doc.get("hyperparams") or {}
         for name, spec in params.items():
             table.add_row(*_param_cells(name, spec), key=name)
+        if cursor_on is not None and cursor_on in params:
+            row = list(params).index(cursor_on)
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1))
 
     @on(Input.Changed)
     def _field_changed(self, event: Input.Changed) -> None:
@@ -142,6 +176,8 @@ class EditorScreen(HpotuiScreen):
             return
         value = event.value if dotted == "model.command" else parse_scalar(event.value)
         set_path(self.doc, dotted, value)
+        if dotted == "algorithm.name":
+            self._show_algorithm_settings()
         if self._check_timer is not None:
             self._check_timer.stop()
         self._check_timer = self.set_timer(_CHECK_DELAY, self.check_now)
@@ -162,30 +198,41 @@ class EditorScreen(HpotuiScreen):
         widget.update(Text("\n".join(lines)))
 
     def action_add_param(self) -> None:
-        self.app.push_screen(HyperparamDialog(), self._param_edited)
+        dialog = HyperparamDialog(taken=self._param_names())
+        self.app.push_screen(dialog, lambda result: self._param_edited(None, result))
+
+    def _param_names(self) -> list[str]:
+        params = self.doc.get("hyperparams")
+        return [str(name) for name in params] if isinstance(params, dict) else []
 
     @on(DataTable.RowSelected, "#hyperparams")
     def _edit_param(self, event: DataTable.RowSelected) -> None:
         name = str(event.row_key.value)
         spec = dict((self.doc.get("hyperparams") or {}).get(name) or {})
+        dialog = HyperparamDialog(name, spec, taken=self._param_names())
+        self.app.push_screen(dialog, lambda result: self._param_edited(name, result))
 
-        def edited(result: tuple[str, dict[str, Any]] | None) -> None:
-            if result is not None and result[0] != name:
-                self.doc["hyperparams"].pop(name, None)
-            self._param_edited(result)
-
-        self.app.push_screen(HyperparamDialog(name, spec), edited)
-
-    def _param_edited(self, result: tuple[str, dict[str, Any]] | None) -> None:
+    def _param_edited(
+        self, old: str | None, result: tuple[str, dict[str, Any]] | None
+    ) -> None:
+        """Put the dialog's parameter where ``old`` was (at the end when new)."""
         if result is None:
             return
         name, spec = result
         if not isinstance(self.doc.get("hyperparams"), dict):
             self.doc["hyperparams"] = CommentedMap()
+        params = self.doc["hyperparams"]
         flow = CommentedMap(spec)
         flow.fa.set_flow_style()
-        self.doc["hyperparams"][name] = flow
-        self._fill_params()
+
+        # A rename keeps the parameter's place in the file and in the table.
+        names = list(params)
+        if old in params and old != name:
+            params.pop(old)
+            params.insert(names.index(old), name, flow)
+        else:
+            params[name] = flow
+        self._fill_params(cursor_on=name)
         self.check_now()
 
     def action_remove_param(self) -> None:
