@@ -333,6 +333,10 @@ async def test_retry_in_the_monitor_shows_the_retried_trials(tmp_path: Path) -> 
             ({"x": 2}, TrialState.FINISHED, 0.2)
         ]
         assert table.row_count == len(before) + 1
+        # The failed trial that ran again no longer counts, as in the list.
+        summary = (await backend.get_experiment(name)).summary
+        model = app.screen.model
+        assert model.completed() == summary.completed == len(before)
 
 
 async def test_trial_detail_shows_the_final_state_once_the_trial_ends(

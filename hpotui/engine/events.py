@@ -47,6 +47,8 @@ class TrialStarted(Event):
     params: dict[str, Any]
     extra: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    retry_of: int | None = None
+    """The trial this one runs again, which then no longer counts."""
 
 
 @dataclass(frozen=True)

@@ -192,11 +192,13 @@ class Scheduler(SchedulerControls):
         return bool(batch)
 
     async def _launch(self, trial_id: int, suggestion: Suggestion | None) -> None:
+        retry_of = None
         if suggestion is None:
             record = self.store.trial(self.name, trial_id)
             assert record is not None
             suggestion = Suggestion(record.params, record.extra, record.meta)
-        ended = await self.launcher.launch(trial_id, suggestion)
+            retry_of = record.retry_of
+        ended = await self.launcher.launch(trial_id, suggestion, retry_of)
         if ended is not None:
             self._take_ended(ended)
 

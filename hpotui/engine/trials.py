@@ -88,8 +88,10 @@ class TrialLauncher:
             config["data_fraction"] = self.experiment.data_fraction
         return config
 
-    async def launch(self, trial_id: int, suggestion: Suggestion) -> ActiveTrial | None:
-        """Start a recorded QUEUED trial.
+    async def launch(
+        self, trial_id: int, suggestion: Suggestion, retry_of: int | None = None
+    ) -> ActiveTrial | None:
+        """Start a recorded QUEUED trial (``retry_of``: the trial it runs again).
 
         Returns:
             The trial when it could not start (its outcome is FAILED already), so
@@ -109,7 +111,12 @@ class TrialLauncher:
         self.store.start_trial(name, trial_id, workdir)
         self.emit(
             ev.TrialStarted(
-                name, trial_id, suggestion.params, suggestion.extra, suggestion.meta
+                name,
+                trial_id,
+                suggestion.params,
+                suggestion.extra,
+                suggestion.meta,
+                retry_of=retry_of,
             )
         )
         self._starting[trial_id] = None

@@ -103,12 +103,16 @@ class MonitorModel:
         changed, self.dirty = self.dirty, set()
         return changed
 
-    def counts(self) -> dict[TrialState, int]:
-        """How many trials are in each state."""
-        result: dict[TrialState, int] = {}
-        for trial in self.trials.values():
-            result[trial.state] = result.get(trial.state, 0) + 1
-        return result
+    def completed(self) -> int:
+        """Ended trials as the store counts them: not interrupted, not run again."""
+        rerun = {t.retry_of for t in self.trials.values() if t.retry_of is not None}
+        return sum(
+            1
+            for trial in self.trials.values()
+            if trial.state.is_final
+            and trial.state is not TrialState.INTERRUPTED
+            and trial.id not in rerun
+        )
 
     def values_in_order(self) -> list[tuple[int, float]]:
         """Each finished trial's value by trial id, NaNs and failures left out."""
@@ -173,6 +177,7 @@ def _on_started(model: MonitorModel, event: TrialStarted) -> None:
             started_at=event.at,
             extra=event.extra,
             meta=event.meta,
+            retry_of=event.retry_of,
         )
     )
 

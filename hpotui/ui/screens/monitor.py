@@ -170,8 +170,7 @@ class MonitorScreen(HpotuiScreen):
             self._draw_plots(force=False)
 
     def _draw_header(self, model: MonitorModel) -> None:
-        counts = model.counts()
-        done = sum(n for state, n in counts.items() if state.is_final)
+        done = model.completed()
         elapsed = None
         if model.started_at is not None:
             end = model.ended_at or self.hpo.now()
