@@ -57,7 +57,7 @@ class TrialScreen(HpotuiScreen):
         self.experiment = experiment
         self.trial_id = trial_id
         self.model = model
-        self._log_lines_shown = 0
+        self._log_shown: list[str] = []
         self._drawn_state: TrialState | None = None
 
     def compose(self) -> ComposeResult:
@@ -137,9 +137,22 @@ class TrialScreen(HpotuiScreen):
             self.query_one("#log-note", Static).update(str(err))
             return
         self.query_one("#log-note", Static).update(self._log_note(tail))
+        self._show_log(tail.lines)
+
+    def _show_log(self, lines: list[str]) -> None:
+        # Follow the end unless the user scrolled up to read; append what is new
+        # so the scroll position means something, rewrite only when the tail
+        # changed in some other way (stderr lines come after stdout's).
         log = self.query_one(Log)
-        log.clear()
-        log.write_lines(tail.lines)
+        following = log.is_vertical_scroll_end
+        new = _new_lines(self._log_shown, lines)
+        if new is None:
+            log.clear()
+            new = lines
+        self._log_shown = lines
+        log.write_lines(new, scroll_end=False)
+        if following:
+            log.scroll_end(animate=False, x_axis=False)
 
     def _log_note(self, tail: LogTail) -> str:
         if not tail.truncated:
@@ -195,3 +208,13 @@ def _header(trial: TrialRecord) -> str:
 def _config_text(config: dict[str, object], path: str | None) -> str:
     body = json.dumps(config, indent=2, default=format_param)
     return body + (f"\n\n{path}" if path else "")
+
+
+def _new_lines(shown: list[str], tail: list[str]) -> list[str] | None:
+    """The lines of ``tail`` that come after those ``shown``, or None if ``tail``
+    does not continue ``shown`` (the old lines scrolled off its start are fine)."""
+    for start in range(len(shown)):
+        kept = shown[start:]
+        if tail[: len(kept)] == kept:
+            return tail[len(kept) :]
+    return tail if not shown else None
