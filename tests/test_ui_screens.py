@@ -470,3 +470,51 @@ async def test_the_log_tab_follows_a_running_trial_until_scrolled_up(
         assert log.scroll_y == 0
         assert log.lines[0] == "step 0" and log.line_count > later + 10
         await backend.stop(name)
+
+
+_FAILS_LOUDLY = """
+for i in range(30):
+    print(f"warning {i}: something went wrong", file=sys.stderr)
+print("ValueError: [/bold] is not a [red] colour", file=sys.stderr)
+sys.exit(1)
+"""
+
+
+async def test_a_long_failure_reason_leaves_the_tabs_the_screen(tmp_path: Path) -> None:
+    """The stderr lines of a failure's reason filled an 80x24 screen, leaving the
+    config as a lone `{`; the header must quote a few lines and the config show
+    whole, with the full reason one key away; `[/bold]` in stderr is text."""
+    backend = LocalBackend(tmp_path / "ws", poll_seconds=0.05)
+    params = {name: {"values": [1]} for name in ("a", "b", "c", "d", "e", "f")}
+    name = await backend.submit(experiment(tmp_path, _FAILS_LOUDLY, hyperparams=params))
+    await backend.wait(name)
+    app = app_over(backend, start="monitor", experiment=name)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TrialScreen)
+        reason = screen.trial.reason if screen.trial else None
+        assert reason is not None and len(reason.splitlines()) == 11
+
+        quoted = screen.query_one("#trial-reason", Static)
+        assert quoted.size.height == 3
+        assert "ValueError: [/bold] is not a [red] colour" in str(quoted.render())
+        assert "9 more lines" in str(quoted.render())
+        config = screen.query_one("#trial-config", Static)
+        text = str(config.render())
+        assert text.startswith('{\n  "a": 1,') and '"f": 1\n}' in text
+        shown = screen.find_widget(config).visible_region
+        assert shown.height == config.size.height >= len(text.splitlines())
+
+        await pilot.press("4")
+        await pilot.pause()
+        whole = screen.query_one("#trial-reason-full", Static)
+        assert str(whole.render()).strip() == reason
+
+        await pilot.press("3")
+        await pilot.pause()
+        log = screen.query_one(Log)
+        assert log.lines[-1] == "ValueError: [/bold] is not a [red] colour"
+        assert screen.find_widget(log).visible_region.height >= 10

@@ -9,7 +9,8 @@ from typing import ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.widgets import (
     DataTable,
     Footer,
@@ -48,6 +49,7 @@ class TrialScreen(HpotuiScreen):
         Binding("1", "tab('config')", "Config", show=False),
         Binding("2", "tab('metrics')", "Metrics", show=False),
         Binding("3", "tab('log')", "Log", show=False),
+        Binding("4", "tab('reason')", "Reason", show=False),
     ]
 
     def __init__(
@@ -65,7 +67,7 @@ class TrialScreen(HpotuiScreen):
         yield Static("", id="trial-header")
         yield Static("", id="trial-reason")
         with TabbedContent(id="trial-tabs"):
-            with TabPane("Config", id="config"):
+            with TabPane("Config", id="config"), VerticalScroll():
                 yield Static("", id="trial-config")
             with TabPane("Metrics", id="metrics"), Horizontal():
                 yield DataTable(id="trial-metrics", cursor_type="row")
@@ -73,6 +75,8 @@ class TrialScreen(HpotuiScreen):
             with TabPane("Log", id="log"), Vertical():
                 yield Static("", id="log-note")
                 yield Log(id="trial-log", max_lines=LOG_LINES * 4)
+            with TabPane("Reason", id="reason"), VerticalScroll():
+                yield Static("", id="trial-reason-full")
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -107,14 +111,26 @@ class TrialScreen(HpotuiScreen):
             return
         self._drawn_state = trial.state
         self.query_one("#trial-header", Static).update(_header(trial))
-        reason = self.query_one("#trial-reason", Static)
-        reason.update(f"reason: {trial.reason}" if trial.reason else "")
-        reason.display = bool(trial.reason)
+        self._draw_reason(trial.reason)
         config = {**trial.params, **trial.extra}
         self.query_one("#trial-config", Static).update(
             _config_text(config, trial.config_path)
         )
         self._draw_metrics()
+
+    def _draw_reason(self, reason: str | None) -> None:
+        # The header quotes a few lines so the tabs keep the screen; a failure's
+        # stderr tail can be long, and the Reason tab scrolls through all of it.
+        quoted = self.query_one("#trial-reason", Static)
+        # Plain content: stderr is no markup, and a stray `[/x]` must not raise.
+        quoted.update(Content(_quote_reason(reason) if reason else ""))
+        quoted.display = bool(reason)
+        self.query_one("#trial-reason-full", Static).update(Content(reason or ""))
+        tabs = self.query_one(TabbedContent)
+        if reason:
+            tabs.show_tab("reason")
+        else:
+            tabs.hide_tab("reason")
 
     def _draw_metrics(self) -> None:
         assert self.model is not None
@@ -180,6 +196,9 @@ class TrialScreen(HpotuiScreen):
         await self._read_log()
 
     def action_tab(self, tab: str) -> None:
+        trial = self.trial
+        if tab == "reason" and (trial is None or not trial.reason):
+            return
         self.query_one(TabbedContent).active = tab
 
     def action_back(self) -> None:
@@ -203,6 +222,20 @@ def _header(trial: TrialRecord) -> str:
     if trial.best_step is not None:
         parts.append(f"best step {trial.best_step}")
     return "   ".join(parts)
+
+
+_REASON_LINES = 3
+"""Lines of a failure reason quoted above the tabs."""
+
+
+def _quote_reason(reason: str) -> str:
+    """The reason's first and last lines, with a note when some are left out."""
+    lines = reason.splitlines()
+    if len(lines) <= _REASON_LINES:
+        return "reason: " + reason
+    hidden = len(lines) - 2
+    note = f"… {hidden} more lines in the Reason tab (4)"
+    return "\n".join([f"reason: {lines[0]}", note, lines[-1]])
 
 
 def _config_text(config: dict[str, object], path: str | None) -> str:
