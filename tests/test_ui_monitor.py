@@ -218,6 +218,25 @@ async def test_resizing_fast_never_raises_and_keeps_the_selection() -> None:
         assert table.selected_trial == 7
 
 
+async def test_the_table_has_the_keys_again_after_the_too_small_notice() -> None:
+    """Hiding the screen behind the notice used to drop the table's focus for good:
+    Down did nothing until Tab was pressed twice. Down must move the cursor."""
+    app = replay_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(TrialTable)
+        table.select_trial(2)
+        await pilot.resize_terminal(20, 5)
+        await pilot.pause()
+        assert app.screen.has_class("-too-small")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert app.focused is table
+        await pilot.press("down")
+        await pilot.pause()
+        assert table.selected_trial == 3
+
+
 async def test_no_color_keeps_states_readable_as_symbols_and_words(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

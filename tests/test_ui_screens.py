@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
 from engine_support import experiment
+from textual.pilot import Pilot
 from textual.widgets import Checkbox, DataTable, Input, Log, OptionList, Static
 from uihelpers import EVENTS, SAMPLES, app_over, replay_app, settle
 from wmla_loopback import API, PASSWORD, USER, serving
@@ -413,3 +415,106 @@ async def test_experiments_keys_stop_resume_and_delete(tmp_path: Path) -> None:
         await settle(pilot)
         assert screen.summaries == {}
         assert await backend.list_experiments() == []
+
+
+_PRINTS_SLOWLY = """
+for i in range(120):
+    print(f"step {i}", flush=True)
+    time.sleep(0.1)
+report([{"step": 1, "loss": 0.5}])
+"""
+
+
+def _last_visible_step(log: Log) -> int:
+    bottom = log.scrollable_content_region.height - 1
+    text = log.render_line(bottom).text.strip()
+    assert text.startswith("step "), text
+    return int(text.split()[1])
+
+
+async def _open_running_log(pilot: Pilot[Any]) -> Log:
+    table = pilot.app.screen.query_one(TrialTable)
+    while table.selected_trial is None or (
+        table.cell_text(0, "state") != "▶ RUNNING"
+    ):
+        await pilot.pause(0.05)
+    await pilot.press("enter", "3")
+    log = pilot.app.screen.query_one(Log)
+    while log.line_count < 40:  # not settle: the run's follow never ends
+        await pilot.pause(0.1)
+    return log
+
+
+async def test_the_log_tab_follows_a_running_trial_until_scrolled_up(
+    tmp_path: Path,
+) -> None:
+    """The log was rewritten every second and stuck at its first lines; it must
+    keep its last line in view, and stay put once the user scrolls up."""
+    backend = LocalBackend(tmp_path / "ws", poll_seconds=0.05)
+    name = await backend.submit(
+        experiment(tmp_path, _PRINTS_SLOWLY, hyperparams={"x": {"values": [1]}})
+    )
+    app = app_over(backend, start="monitor", experiment=name)
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = await _open_running_log(pilot)
+        await pilot.pause(0.2)
+        first = _last_visible_step(log)
+        assert first >= 35
+        await pilot.pause(2.5)
+        later = _last_visible_step(log)
+        assert later >= first + 10
+        assert log.lines[-1] == f"step {later}"
+
+        log.scroll_home(animate=False)
+        await pilot.pause(2.5)
+        assert log.scroll_y == 0
+        assert log.lines[0] == "step 0" and log.line_count > later + 10
+        await backend.stop(name)
+
+
+_FAILS_LOUDLY = """
+for i in range(30):
+    print(f"warning {i}: something went wrong", file=sys.stderr)
+print("ValueError: [/bold] is not a [red] colour", file=sys.stderr)
+sys.exit(1)
+"""
+
+
+async def test_a_long_failure_reason_leaves_the_tabs_the_screen(tmp_path: Path) -> None:
+    """The stderr lines of a failure's reason filled an 80x24 screen, leaving the
+    config as a lone `{`; the header must quote a few lines and the config show
+    whole, with the full reason one key away; `[/bold]` in stderr is text."""
+    backend = LocalBackend(tmp_path / "ws", poll_seconds=0.05)
+    params = {name: {"values": [1]} for name in ("a", "b", "c", "d", "e", "f")}
+    name = await backend.submit(experiment(tmp_path, _FAILS_LOUDLY, hyperparams=params))
+    await backend.wait(name)
+    app = app_over(backend, start="monitor", experiment=name)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TrialScreen)
+        reason = screen.trial.reason if screen.trial else None
+        assert reason is not None and len(reason.splitlines()) == 11
+
+        quoted = screen.query_one("#trial-reason", Static)
+        assert quoted.size.height == 3
+        assert "ValueError: [/bold] is not a [red] colour" in str(quoted.render())
+        assert "9 more lines" in str(quoted.render())
+        config = screen.query_one("#trial-config", Static)
+        text = str(config.render())
+        assert text.startswith('{\n  "a": 1,') and '"f": 1\n}' in text
+        shown = screen.find_widget(config).visible_region
+        assert shown.height == config.size.height >= len(text.splitlines())
+
+        await pilot.press("4")
+        await pilot.pause()
+        whole = screen.query_one("#trial-reason-full", Static)
+        assert str(whole.render()).strip() == reason
+
+        await pilot.press("3")
+        await pilot.pause()
+        log = screen.query_one(Log)
+        assert log.lines[-1] == "ValueError: [/bold] is not a [red] colour"
+        assert screen.find_widget(log).visible_region.height >= 10

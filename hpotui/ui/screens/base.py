@@ -9,6 +9,7 @@ from textual import events
 from textual._callback import invoke
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.worker import Worker
 
 from hpotui.backends.base import Backend
@@ -30,6 +31,13 @@ class HpotuiScreen(Screen[None]):
     @property
     def backend(self) -> Backend:
         return self.hpo.backend
+
+    _focus_before_notice: Widget | None = None
+    """What had the keys when the too-small notice hid the screen."""
+
+    def default_focus(self) -> Widget | None:
+        """The widget to give the keys when nothing had them before the notice."""
+        return None
 
     async def on_mount(self) -> None:
         await self.mount(TooSmallNotice(id="too-small"))
@@ -69,8 +77,21 @@ class HpotuiScreen(Screen[None]):
 
     def _check_size(self, width: int, height: int) -> None:
         small = too_small(width, height)
+        if small != self.has_class("-too-small"):
+            self._keep_focus(small)
         self.set_class(small, "-too-small")
         if small:
             notice = self.query(TooSmallNotice)
             if notice:
                 notice.first().show(width, height)
+
+    def _keep_focus(self, hiding: bool) -> None:
+        # Hidden widgets lose the focus and Textual does not give it back once
+        # they show again, so remember it across the notice.
+        if hiding:
+            self._focus_before_notice = self.focused or self._focus_before_notice
+            return
+        widget = self._focus_before_notice or self.default_focus()
+        self._focus_before_notice = None
+        if widget is not None and widget.is_attached:
+            self.call_after_refresh(widget.focus)

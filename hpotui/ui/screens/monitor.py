@@ -14,6 +14,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from hpotui.backends.base import ExperimentDetail
@@ -101,6 +102,9 @@ class MonitorScreen(HpotuiScreen):
     @property
     def table(self) -> TrialTable:
         return self.query_one(TrialTable)
+
+    def default_focus(self) -> Widget | None:
+        return self.table
 
     @work(exclusive=True, group="monitor-events", exit_on_error=False)
     async def follow(self) -> None:

@@ -9,7 +9,8 @@ from typing import ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.widgets import (
     DataTable,
     Footer,
@@ -48,6 +49,7 @@ class TrialScreen(HpotuiScreen):
         Binding("1", "tab('config')", "Config", show=False),
         Binding("2", "tab('metrics')", "Metrics", show=False),
         Binding("3", "tab('log')", "Log", show=False),
+        Binding("4", "tab('reason')", "Reason", show=False),
     ]
 
     def __init__(
@@ -57,7 +59,7 @@ class TrialScreen(HpotuiScreen):
         self.experiment = experiment
         self.trial_id = trial_id
         self.model = model
-        self._log_lines_shown = 0
+        self._log_shown: list[str] = []
         self._drawn_state: TrialState | None = None
 
     def compose(self) -> ComposeResult:
@@ -65,7 +67,7 @@ class TrialScreen(HpotuiScreen):
         yield Static("", id="trial-header")
         yield Static("", id="trial-reason")
         with TabbedContent(id="trial-tabs"):
-            with TabPane("Config", id="config"):
+            with TabPane("Config", id="config"), VerticalScroll():
                 yield Static("", id="trial-config")
             with TabPane("Metrics", id="metrics"), Horizontal():
                 yield DataTable(id="trial-metrics", cursor_type="row")
@@ -73,6 +75,8 @@ class TrialScreen(HpotuiScreen):
             with TabPane("Log", id="log"), Vertical():
                 yield Static("", id="log-note")
                 yield Log(id="trial-log", max_lines=LOG_LINES * 4)
+            with TabPane("Reason", id="reason"), VerticalScroll():
+                yield Static("", id="trial-reason-full")
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -107,14 +111,26 @@ class TrialScreen(HpotuiScreen):
             return
         self._drawn_state = trial.state
         self.query_one("#trial-header", Static).update(_header(trial))
-        reason = self.query_one("#trial-reason", Static)
-        reason.update(f"reason: {trial.reason}" if trial.reason else "")
-        reason.display = bool(trial.reason)
+        self._draw_reason(trial.reason)
         config = {**trial.params, **trial.extra}
         self.query_one("#trial-config", Static).update(
             _config_text(config, trial.config_path)
         )
         self._draw_metrics()
+
+    def _draw_reason(self, reason: str | None) -> None:
+        # The header quotes a few lines so the tabs keep the screen; a failure's
+        # stderr tail can be long, and the Reason tab scrolls through all of it.
+        quoted = self.query_one("#trial-reason", Static)
+        # Plain content: stderr is no markup, and a stray `[/x]` must not raise.
+        quoted.update(Content(_quote_reason(reason) if reason else ""))
+        quoted.display = bool(reason)
+        self.query_one("#trial-reason-full", Static).update(Content(reason or ""))
+        tabs = self.query_one(TabbedContent)
+        if reason:
+            tabs.show_tab("reason")
+        else:
+            tabs.hide_tab("reason")
 
     def _draw_metrics(self) -> None:
         assert self.model is not None
@@ -137,9 +153,22 @@ class TrialScreen(HpotuiScreen):
             self.query_one("#log-note", Static).update(str(err))
             return
         self.query_one("#log-note", Static).update(self._log_note(tail))
+        self._show_log(tail.lines)
+
+    def _show_log(self, lines: list[str]) -> None:
+        # Follow the end unless the user scrolled up to read; append what is new
+        # so the scroll position means something, rewrite only when the tail
+        # changed in some other way (stderr lines come after stdout's).
         log = self.query_one(Log)
-        log.clear()
-        log.write_lines(tail.lines)
+        following = log.is_vertical_scroll_end
+        new = _new_lines(self._log_shown, lines)
+        if new is None:
+            log.clear()
+            new = lines
+        self._log_shown = lines
+        log.write_lines(new, scroll_end=False)
+        if following:
+            log.scroll_end(animate=False, x_axis=False)
 
     def _log_note(self, tail: LogTail) -> str:
         if not tail.truncated:
@@ -167,6 +196,9 @@ class TrialScreen(HpotuiScreen):
         await self._read_log()
 
     def action_tab(self, tab: str) -> None:
+        trial = self.trial
+        if tab == "reason" and (trial is None or not trial.reason):
+            return
         self.query_one(TabbedContent).active = tab
 
     def action_back(self) -> None:
@@ -192,6 +224,30 @@ def _header(trial: TrialRecord) -> str:
     return "   ".join(parts)
 
 
+_REASON_LINES = 3
+"""Lines of a failure reason quoted above the tabs."""
+
+
+def _quote_reason(reason: str) -> str:
+    """The reason's first and last lines, with a note when some are left out."""
+    lines = reason.splitlines()
+    if len(lines) <= _REASON_LINES:
+        return "reason: " + reason
+    hidden = len(lines) - 2
+    note = f"… {hidden} more lines in the Reason tab (4)"
+    return "\n".join([f"reason: {lines[0]}", note, lines[-1]])
+
+
 def _config_text(config: dict[str, object], path: str | None) -> str:
     body = json.dumps(config, indent=2, default=format_param)
     return body + (f"\n\n{path}" if path else "")
+
+
+def _new_lines(shown: list[str], tail: list[str]) -> list[str] | None:
+    """The lines of ``tail`` that come after those ``shown``, or None if ``tail``
+    does not continue ``shown`` (the old lines scrolled off its start are fine)."""
+    for start in range(len(shown)):
+        kept = shown[start:]
+        if tail[: len(kept)] == kept:
+            return tail[len(kept) :]
+    return tail if not shown else None
