@@ -54,6 +54,12 @@ class StoreError(HpotuiError):
         super().__init__(message, title="Workspace")
 
 
+class UnknownExperimentError(StoreError):
+    """A command names an experiment the workspace does not hold. Exit code 2."""
+
+    exit_code = 2
+
+
 class EngineError(HpotuiError):
     """The embedded engine cannot run or continue an experiment."""
 

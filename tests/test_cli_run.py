@@ -75,7 +75,7 @@ def test_bad_input_exits_2_without_storing_anything(tmp_path: Path) -> None:
     unknown = hpotui("show", "nothing-here", workspace=ws)
     assert done.returncode == 2 and "lr" in done.stderr
     assert missing.returncode == 2 and "nope.yaml" in missing.stderr
-    assert unknown.returncode == 1 and "no experiment named 'nothing-here'" in (
+    assert unknown.returncode == 2 and "no experiment named 'nothing-here'" in (
         unknown.stderr
     )
     assert "Traceback" not in done.stderr + missing.stderr + unknown.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hpotui.engine.events import utcnow
-from hpotui.errors import EngineError, StoreError
+from hpotui.errors import EngineError, StoreError, UnknownExperimentError
 from hpotui.experiment.model import Experiment
 from hpotui.records import ExperimentSummary
 from hpotui.states import ExperimentState, TrialState
@@ -220,7 +220,7 @@ class Store(TrialQueries, MessageQueries):
     def _row(self, name: str) -> sqlite3.Row:
         row = self._one("SELECT * FROM experiments WHERE name = ?", name)
         if row is None:
-            raise StoreError(
+            raise UnknownExperimentError(
                 f"no experiment named {name!r} in {self.workspace}; "
                 "`hpotui list` shows the ones there are"
             )
