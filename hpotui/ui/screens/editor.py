@@ -112,7 +112,7 @@ class EditorScreen(HpotuiScreen):
         yield DataTable(id="hyperparams", cursor_type="row")
         with VerticalScroll(id="problems-box"):
             yield Static("", id="problems")
-        yield Footer()
+        yield Footer(compact=True)
 
     async def on_mount(self) -> None:
         table = self.query_one("#hyperparams", DataTable)

@@ -57,7 +57,7 @@ class ExperimentsScreen(HpotuiScreen):
             table.add_column(title, key=title, width=width)
         yield table
         yield Static("", id="empty-note")
-        yield Footer()
+        yield Footer(compact=True)
 
     async def on_mount(self) -> None:
         self.title = "hpotui · experiments"

@@ -76,7 +76,7 @@ class LogonScreen(HpotuiScreen):
             yield Checkbox("Skip TLS checks (insecure)", id="field-insecure")
             yield Button("Connect", id="connect", variant="primary")
         yield Label("", id="logon-note")
-        yield Footer()
+        yield Footer(compact=True)
 
     async def on_mount(self) -> None:
         self.title = "hpotui · backend"

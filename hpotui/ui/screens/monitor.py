@@ -89,7 +89,7 @@ class MonitorScreen(HpotuiScreen):
                 yield CurvesPlot(id="curves-plot")
             with TabPane("Brackets", id="brackets"):
                 yield BracketsView(id="brackets-view")
-        yield Footer()
+        yield Footer(compact=True)
 
     async def on_mount(self) -> None:
         self.title = f"hpotui · {self.experiment}"

@@ -77,7 +77,7 @@ class TrialScreen(HpotuiScreen):
                 yield Log(id="trial-log", max_lines=LOG_LINES * 4)
             with TabPane("Reason", id="reason"), VerticalScroll():
                 yield Static("", id="trial-reason-full")
-        yield Footer()
+        yield Footer(compact=True)
 
     async def on_mount(self) -> None:
         self.title = f"hpotui · {self.experiment} · trial {self.trial_id}"
