@@ -151,13 +151,18 @@ async def test_each_trial_gets_its_own_gpus(tmp_path: Path) -> None:
     assert executor.gpus is not None and executor.gpus.held() == {}
 
 
-def test_a_trial_left_by_a_dead_engine_can_be_ended(tmp_path: Path) -> None:
-    run = launch(make_spec(tmp_path, make_model(tmp_path, FAMILY)))
+def _launched(tmp_path: Path, body: str):  # type: ignore[no-untyped-def]
+    """A trial started from ``body``, and the pids it wrote to pids.json."""
+    run = launch(make_spec(tmp_path, make_model(tmp_path, body)))
     pids_file = run.paths.result_dir / "pids.json"
     deadline = time.monotonic() + 10
     while not pids_file.exists() and time.monotonic() < deadline:
         time.sleep(0.01)
-    pids = json.loads(pids_file.read_text())
+    return run, json.loads(pids_file.read_text())
+
+
+def test_a_trial_left_by_a_dead_engine_can_be_ended(tmp_path: Path) -> None:
+    run, pids = _launched(tmp_path, FAMILY)
 
     assert not end_stale_trial(pids[0], tmp_path)  # not running in that folder
     assert not any(gone(pid) for pid in pids)
@@ -175,12 +180,7 @@ write_metrics([{"loss": 0.5}])
 
 
 def test_what_an_ended_trial_left_in_its_group_is_ended_too(tmp_path: Path) -> None:
-    run = launch(make_spec(tmp_path, make_model(tmp_path, ORPHANING)))
-    pids_file = run.paths.result_dir / "pids.json"
-    deadline = time.monotonic() + 10
-    while not pids_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    command, child = json.loads(pids_file.read_text())
+    run, (command, child) = _launched(tmp_path, ORPHANING)
     assert wait_gone([command]) == []  # the command has ended, its child runs on
     assert not gone(child)
 
