@@ -24,7 +24,7 @@ from scipy.special import logsumexp, ndtr, ndtri
 _PRIOR_SIGMA = 1.0
 # Share of a categorical kernel's mass spread evenly over every choice.
 _CATEGORICAL_SMOOTHING = 0.2
-BANDWIDTH = 0.05
+BANDWIDTH = 0.04
 _MIN_SIGMA = 0.005
 
 
@@ -36,6 +36,7 @@ class ParzenEstimator:
         categorical: Which columns are lists of values, (d,).
         cells: How many cells each column has, 0 when continuous, (d,).
         prior_weight: Weight of the prior component against each observation's 1.
+        scale: Factor on every numeric kernel's bandwidth.
     """
 
     def __init__(
@@ -44,17 +45,22 @@ class ParzenEstimator:
         categorical: np.ndarray,
         cells: np.ndarray,
         prior_weight: float = 1.0,
+        scale: float = 1.0,
     ) -> None:
         n, d = X.shape
         self.numeric = ~categorical
         self.categorical = categorical
         self.cells = cells
         weights = np.append(np.ones(n), prior_weight)
-        self.log_w = np.log(weights / weights.sum())
+        with np.errstate(divide="ignore"):  # a zero prior weight has log -inf
+            self.log_w = np.log(weights / weights.sum())
         self.w = np.exp(self.log_w)
         self.mu = np.vstack([X, np.full((1, d), 0.5)])
         self.sigma = np.vstack(
-            [np.tile(_bandwidths(X, cells), (n, 1)), np.full((1, d), _PRIOR_SIGMA)]
+            [
+                np.tile(_bandwidths(X, cells, scale), (n, 1)),
+                np.full((1, d), _PRIOR_SIGMA),
+            ]
         )
         self.probs = _categorical_kernels(X, categorical, cells)
 
@@ -88,7 +94,7 @@ class ParzenEstimator:
         return logsumexp(per_component + self.log_w[None], axis=1)
 
 
-def _bandwidths(X: np.ndarray, cells: np.ndarray) -> np.ndarray:
+def _bandwidths(X: np.ndarray, cells: np.ndarray, scale: float) -> np.ndarray:
     """Per column, the bandwidth of an observation's kernel, (d,).
 
     Scott's rule for a unit range (Scott 1992, eq. 6.42) shrinks the kernels as
@@ -96,7 +102,7 @@ def _bandwidths(X: np.ndarray, cells: np.ndarray) -> np.ndarray:
     neighbouring values stay reachable.
     """
     n, d = X.shape
-    sigma = np.full(d, BANDWIDTH * max(n, 1) ** (-1.0 / (d + 4)))
+    sigma = np.full(d, scale * BANDWIDTH * max(n, 1) ** (-1.0 / (d + 4)))
     floor = np.where(cells > 0, 0.5 / np.maximum(cells, 1), _MIN_SIGMA)
     return np.maximum(sigma, floor)
 

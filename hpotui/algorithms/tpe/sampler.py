@@ -7,6 +7,12 @@ Notation:
 Following Bergstra et al. 2011 ("Algorithms for Hyper-Parameter Optimization"), the
 expected improvement of a candidate grows with ``l(x) / g(x)``; candidates are drawn
 from ``l`` and the one with the largest ratio wins.
+
+The kernels start wide and narrow as trials accumulate, like a cooling schedule:
+early suggestions hop between basins, later ones refine the best. Points still being
+tried (running trials, earlier suggestions of the same batch) join ``g`` with narrow
+kernels of their own: a constant liar that only pushes the next suggestion off their
+immediate neighbourhood instead of out of the whole promising region.
 """
 
 from __future__ import annotations
@@ -41,11 +47,15 @@ _OPTIONS = {
 # How many rounds of candidates a finite space gets before falling back to
 # enumerating the configurations not tried yet.
 _DUPLICATE_ROUNDS = 4
+# Kernels are sqrt(_COOLING_TRIALS / n) times wider until n trials reach it.
+_COOLING_TRIALS = 100
+# Width of a pending point's kernel against an observation's.
+_PENDING_SCALE = 0.5
 
 
 @register
 class TPE(Algorithm):
-    """Multivariate TPE with a constant liar for running trials.
+    """Multivariate TPE with a cooling bandwidth and a local constant liar.
 
     Options (experiment file ``algorithm.options``): ``startup_trials`` (quasi-random
     trials before the model, 10), ``candidates`` (draws scored per suggestion, 48),
@@ -69,18 +79,16 @@ class TPE(Algorithm):
         rng = trial_rng(self.seed, start)
         unique = UniqueFilter(self.space, history, running)
         data = self._encoder.data(history, running)
-        pending = [data.running, data.failed]
+        pending = [data.running]
         suggestions: list[Suggestion] = []
         for index in range(start, start + n):
             if unique.exhausted:
                 break
-            point = self._next_point(index, data, pending, rng, unique)
+            point = self._next_point(index, data, np.vstack(pending), rng, unique)
             if point is None:
                 suggestions += unique.remaining(1)
                 continue
             suggestions.append(Suggestion(self.space.decode(point)))
-            # Constant liar: a point being tried counts as bad until it ends, so
-            # the next suggestion of the batch looks elsewhere.
             pending.append(point[None])
         return suggestions
 
@@ -88,28 +96,39 @@ class TPE(Algorithm):
         self,
         index: int,
         data: UnitData,
-        pending: list[np.ndarray],
+        pending: np.ndarray,
         rng: np.random.Generator,
         unique: UniqueFilter,
     ) -> np.ndarray | None:
         if index < self.settings["startup_trials"] or len(data.y) < 2:
             return self._startup_point(index, rng, unique)
-        good, bad = self._split(data, pending)
-        below = ParzenEstimator(
-            good, self._categorical, self._cells, self.settings["prior_weight"]
-        )
-        above = ParzenEstimator(
-            bad, self._categorical, self._cells, self.settings["prior_weight"]
+        scale = math.sqrt(max(_COOLING_TRIALS / len(data.y), 1.0))
+        good, bad = self._split(data)
+        below = self._estimator(good, scale)
+        above = self._estimator(bad, scale)
+        liar = (
+            self._estimator(pending, scale * _PENDING_SCALE, prior_weight=0.0)
+            if len(pending)
+            else None
         )
         for _ in range(_DUPLICATE_ROUNDS):
             candidates = snap(
                 self.space, below.sample(rng, self.settings["candidates"])
             )
-            score = below.log_pdf(candidates) - above.log_pdf(candidates)
+            score = below.log_pdf(candidates) - _log_bad_density(
+                above, len(bad), liar, candidates
+            )
             for best in np.argsort(-score, kind="stable"):
                 if unique.admit(self.space.decode(candidates[best])):
                     return candidates[best]
         return None
+
+    def _estimator(
+        self, X: np.ndarray, scale: float, prior_weight: float | None = None
+    ) -> ParzenEstimator:
+        if prior_weight is None:
+            prior_weight = self.settings["prior_weight"]
+        return ParzenEstimator(X, self._categorical, self._cells, prior_weight, scale)
 
     def _startup_point(
         self, index: int, rng: np.random.Generator, unique: UniqueFilter
@@ -121,15 +140,31 @@ class TPE(Algorithm):
             point = rng.random(self.space.dims)
         return None
 
-    def _split(
-        self, data: UnitData, pending: list[np.ndarray]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The good points and the bad ones (with failed and running trials)."""
+    def _split(self, data: UnitData) -> tuple[np.ndarray, np.ndarray]:
+        """The good points and the bad ones (with the failed trials)."""
         order = np.argsort(data.y, kind="stable")
         n_good = min(
             math.ceil(self.settings["gamma"] * len(data.y)), self.settings["max_good"]
         )
         n_good = max(n_good, 1)
         good = data.X[order[:n_good]]
-        bad = np.vstack([data.X[order[n_good:]], *pending])
+        bad = np.vstack([data.X[order[n_good:]], data.failed])
         return good, bad
+
+
+def _log_bad_density(
+    above: ParzenEstimator,
+    n_bad: int,
+    liar: ParzenEstimator | None,
+    U: np.ndarray,
+) -> np.ndarray:
+    """``log g`` at ``U`` (m, d): the bad trials' mixture (its prior counting as one
+    more point) pooled with the pending points' one, each weighed by its points."""
+    if liar is None:
+        return above.log_pdf(U)
+    n_pending = len(liar.w) - 1
+    total = n_bad + 1 + n_pending
+    return np.logaddexp(
+        above.log_pdf(U) + math.log((n_bad + 1) / total),
+        liar.log_pdf(U) + math.log(n_pending / total),
+    )
