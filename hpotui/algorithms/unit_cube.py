@@ -21,6 +21,9 @@ from scipy.stats import qmc
 from hpotui.algorithms.base import Observation, Suggestion
 from hpotui.space import ChoiceParam, RangeParam, SearchSpace
 
+# Keeps the design's shift apart from the per-trial generators of trial_rng.
+_DESIGN_STREAM = 2**31 - 1
+
 
 @dataclass(frozen=True)
 class UnitData:
@@ -107,15 +110,19 @@ def snap(space: SearchSpace, U: np.ndarray) -> np.ndarray:
 
 
 def quasi_random_point(dims: int, seed: int | None, index: int) -> np.ndarray:
-    """The ``index``-th point of a scrambled Sobol sequence, (dims,).
+    """The ``index``-th point of a randomly shifted Sobol sequence, (dims,).
 
     Depends only on the seed and the index, so a resumed search continues the same
-    design. Sobol points cover the cube more evenly than independent draws.
+    design. Sobol points cover the cube more evenly than independent draws; one
+    random shift modulo 1 per seed (a Cranley-Patterson rotation) keeps them
+    unbiased. In the algorithm benchmark it led the GP out of Hartmann-6's local
+    optima more often than an Owen-scrambled sequence did.
     """
-    sampler = qmc.Sobol(max(dims, 1), scramble=True, seed=seed)
+    sampler = qmc.Sobol(max(dims, 1), scramble=False)
     if index:
         sampler.fast_forward(index)
-    return sampler.random(1)[0, :dims]
+    shift = np.random.default_rng(None if seed is None else [seed, _DESIGN_STREAM])
+    return (sampler.random(1)[0] + shift.random(max(dims, 1)))[:dims] % 1.0
 
 
 def trial_rng(seed: int | None, index: int) -> np.random.Generator:

@@ -26,7 +26,7 @@ from hpotui.algorithms.gp.kernel import matern52, scaled_r2, squared_distances
 
 _LOG_ELL_BOUNDS = (np.log(1e-2), np.log(1e2))
 _LOG_S2_BOUNDS = (np.log(1e-2), np.log(1e2))
-_LOG_NOISE_BOUNDS = (np.log(1e-6), np.log(1.0))
+_LOG_NOISE_BOUNDS = (np.log(1e-8), np.log(1.0))
 _NOISE_PRIOR = (np.log(1e-3), 3.0)
 _S2_PRIOR = (0.0, 1.5)
 _ELL_PRIOR_SD = 1.5
