@@ -43,12 +43,11 @@ _OPTIONS = {
     "gamma": fraction(0.15),
     "max_good": whole(25),
     "prior_weight": positive(1.0),
+    "cooling_trials": whole(100),
 }
 # How many rounds of candidates a finite space gets before falling back to
 # enumerating the configurations not tried yet.
 _DUPLICATE_ROUNDS = 4
-# Kernels are sqrt(_COOLING_TRIALS / n) times wider until n trials reach it.
-_COOLING_TRIALS = 100
 # Width of a pending point's kernel against an observation's.
 _PENDING_SCALE = 0.5
 
@@ -59,8 +58,9 @@ class TPE(Algorithm):
 
     Options (experiment file ``algorithm.options``): ``startup_trials`` (quasi-random
     trials before the model, 10), ``candidates`` (draws scored per suggestion, 48),
-    ``gamma`` (share of trials counted as good, 0.15, at most ``max_good`` = 25) and
-    ``prior_weight`` (1.0).
+    ``gamma`` (share of trials counted as good, 0.15, at most ``max_good`` = 25),
+    ``prior_weight`` (1.0) and ``cooling_trials`` (trials after which the kernels
+    stop narrowing faster than Scott's rule, 100).
     """
 
     name = "TPE"
@@ -102,7 +102,8 @@ class TPE(Algorithm):
     ) -> np.ndarray | None:
         if index < self.settings["startup_trials"] or len(data.y) < 2:
             return self._startup_point(index, rng, unique)
-        scale = math.sqrt(max(_COOLING_TRIALS / len(data.y), 1.0))
+        # Kernels are sqrt(cooling_trials / n) times wider until n reaches it.
+        scale = math.sqrt(max(self.settings["cooling_trials"] / len(data.y), 1.0))
         good, bad = self._split(data)
         below = self._estimator(good, scale)
         above = self._estimator(bad, scale)
