@@ -402,7 +402,7 @@ def test_explicit_list_reaches_the_algorithm() -> None:
             "{startup_trial: 3}",
             "t.yaml:3 algorithm.options.startup_trial: TPE has no such option; did "
             "you mean startup_trials? it takes startup_trials, candidates, gamma, "
-            "max_good, prior_weight",
+            "max_good, prior_weight, cooling_trials",
         ),
         (
             "{gamma: 2}",
