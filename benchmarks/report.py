@@ -41,8 +41,8 @@ def _budgets(budget: int) -> list[int]:
 
 def _quality_table(runs, problems, methods, batch, budget) -> tuple[list[str], dict]:  # type: ignore[no-untyped-def]
     lines = [
-        "| problem | trials | " + " | ".join(methods) + " |",
-        "|---|---|" + "---|" * len(methods),
+        "| problem | trials | seeds | " + " | ".join(methods) + " |",
+        "|---|---|---|" + "---|" * len(methods),
     ]
     medians: dict[tuple[str, int], dict[str, float]] = {}
     for problem in problems:
@@ -60,8 +60,20 @@ def _quality_table(runs, problems, methods, batch, budget) -> tuple[list[str], d
                 if len(row[m]) and np.median(row[m]) == best:
                     text = f"**{text}**"
                 cells.append(text)
-            lines.append(f"| {problem.name} | {trials} | " + " | ".join(cells) + " |")
+            lines.append(
+                f"| {problem.name} | {trials} | {_seed_counts(row)} | "
+                + " | ".join(cells)
+                + " |"
+            )
     return lines, medians
+
+
+def _seed_counts(row: dict[str, np.ndarray]) -> str:
+    """How many seeds the methods of a row ran: ``10``, or ``2-5`` when they differ."""
+    counts = sorted({len(v) for v in row.values() if len(v)})
+    if not counts:
+        return "0"
+    return str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
 
 
 def _mean_ranks(medians: dict, methods: list[str], trials: int) -> dict[str, float]:
