@@ -105,6 +105,13 @@ def test_objective_and_name_errors(tmp_path: Path) -> None:
     ]
 
 
+def test_a_negative_seed_is_refused_at_validation(tmp_path: Path) -> None:
+    text = BASE.replace("{name: Random, seed: 1}", "{name: TPE, seed: -1}")
+    assert check(tmp_path, text).errors == [
+        "t.yaml:3 algorithm.seed: must be a whole number 0 or above (got -1)"
+    ]
+
+
 def test_hyperband_settings_are_checked(tmp_path: Path) -> None:
     def algo(spec: str) -> list[str]:
         text = BASE.replace("{name: Random, seed: 1}", spec)

@@ -191,6 +191,8 @@ def test_range_type_is_inferred_from_the_bounds(tmp_path: Path) -> None:
         ("{range: [1, 2], values: [1]}", "give either range or values, e.g. {range: [0, 1]} or {values: [a, b]}"),  # noqa: E501
         ("{values: [1, 2], log: true}", "applies to a range only; remove it or use range"),  # noqa: E501
         ("{range: [1, 2], log: yes}", "log must be true or false (got yes)"),
+        ("{range: [0, 9007199254740993]}", "int bounds must lie within +-9007199254740992 (got 9007199254740993), the integers a JSON number holds exactly; narrow the range or use type: double"),  # noqa: E501
+        ("{range: [-1.7e308, 1.7e308]}", "range [-1.7e+308, 1.7e+308] is too wide to sample: max - min overflows; narrow it or use log: true"),  # noqa: E501
     ],
 )  # fmt: skip
 def test_malformed_ranges(tmp_path: Path, spec: str, message: str) -> None:

@@ -116,7 +116,8 @@ def quasi_random_point(dims: int, seed: int | None, index: int) -> np.ndarray:
     design. Sobol points cover the cube more evenly than independent draws; one
     random shift modulo 1 per seed (a Cranley-Patterson rotation) keeps them
     unbiased. In the algorithm benchmark it led the GP out of Hartmann-6's local
-    optima more often than an Owen-scrambled sequence did.
+    optima more often than an Owen-scrambled sequence did. Without a seed every
+    point gets a shift of its own, so the design is plain uniform draws.
     """
     sampler = qmc.Sobol(max(dims, 1), scramble=False)
     if index:

@@ -130,8 +130,12 @@ def _algorithm(ck: Checker, value: Any) -> AlgorithmSpec | None:
         ck.error((*path, "name"), f"must be an algorithm name (got {show(name)})")
         return None
     seed = data.get("seed")
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-        ck.error((*path, "seed"), f"must be a whole number (got {show(seed)})")
+    if seed is not None and (
+        not isinstance(seed, int) or isinstance(seed, bool) or seed < 0
+    ):
+        ck.error(
+            (*path, "seed"), f"must be a whole number 0 or above (got {show(seed)})"
+        )
     options = _plugin_options(ck, data.get("options"))
     _check_builtin_options(ck, name, options)
     options.update(_hyperband_options(ck, data, name.lower() in HYPERBAND_NAMES))

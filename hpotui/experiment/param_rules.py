@@ -71,6 +71,15 @@ def check_range(
     kind = declared or ("int" if all(isinstance(b, int) for b in bounds) else "double")
     if kind == "int":
         for bound in (low, high):
+            if abs(bound) > _EXACT_INT:
+                ck.error(
+                    path,
+                    f"int bounds must lie within +-{_EXACT_INT} (got {show(bound)}), "
+                    "the integers a JSON number holds exactly; narrow the range or "
+                    "use type: double",
+                    at,
+                )
+                return None
             if float(bound) != int(bound):
                 ck.error(
                     path,
@@ -82,6 +91,14 @@ def check_range(
         low, high = int(low), int(high)
     else:
         low, high = float(low), float(high)
+        if not math.isfinite(high - low):
+            ck.error(
+                path,
+                f"range [{written_low}, {written_high}] is too wide to sample: "
+                "max - min overflows; narrow it or use log: true",
+                at,
+            )
+            return None
     if low > high:
         ck.error(
             path, f"min {written_low} is above max {written_high}; swap the bounds", at
@@ -100,6 +117,10 @@ def check_range(
     )
     _note_pin_and_last_step(ck, path, param, at)
     return param
+
+
+# 2**53: beyond it a float, as JSON readers hold numbers, skips integers.
+_EXACT_INT = 2**53
 
 
 def _check_step(

@@ -147,9 +147,10 @@ def _algorithm(ck: Checker, algo: dict[str, Any]) -> AlgorithmSpec | None:
     options = _budget_options(ck, name, algo, params)
     options.update(_hyperband_params(ck, name, params))
     seed_value = _number(seed) if seed is not None else None
-    if seed is not None and not isinstance(seed_value, int):
+    if seed is not None and (not isinstance(seed_value, int) or seed_value < 0):
         ck.error(
-            ("algoDef", "algoParams"), f"RandomSeed must be a whole number (got {seed})"
+            ("algoDef", "algoParams"),
+            f"RandomSeed must be a whole number 0 or above (got {seed})",
         )
         return None
     return AlgorithmSpec(name=name, seed=seed_value, options=options)

@@ -2,7 +2,8 @@
 
 Notation:
     ``a``, ``b``: numbers of points in the two sets compared; ``d``: feature columns.
-    ``A`` (a, d), ``B`` (b, d): points; a categorical column holds a cell index.
+    ``A`` (a, d), ``B`` (b, d): points; a categorical column holds the centre of
+        its value's cell, so equal values give equal coordinates.
     ``D`` (d, a, b): per-column squared distances; a categorical column contributes
         1 where the values differ and 0 where they agree (a Hamming distance, as
         one-hot columns sharing one lengthscale would give).

@@ -19,6 +19,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from hpotui.algorithms.base import Algorithm, Observation, Suggestion
+from hpotui.algorithms.gp.kernel import scaled_r2, squared_distances
 from hpotui.algorithms.gp.model import FitError, Hyper, Posterior, fit_hyper
 from hpotui.algorithms.gp.optimize import Geometry, ranked_candidates
 from hpotui.algorithms.options import whole
@@ -42,6 +43,13 @@ _OPTIONS = {
 }
 _INCUMBENTS = 5
 _FANTASY_NOISE = 1e-6
+# Squared distances, in lengthscales, under which a candidate repeats a trial with
+# a result or sits on top of a pending one (running, or earlier in the batch).
+# Where log EI is flat to rounding error (a confident model, an optimum on a
+# bound) its maximum would otherwise land on the same point again and again.
+_REPEAT_R2 = 1e-8
+_PENDING_R2 = 1e-2
+_NOVELTY_CHUNK = 16
 
 
 @register
@@ -123,11 +131,14 @@ class Bayesian(Algorithm):
         except (FitError, np.linalg.LinAlgError, ValueError, FloatingPointError) as err:
             self._warn(f"the acquisition could not be maximised ({err})")
             return None
-        for active_point in ranked:
-            point = np.full(self.space.dims, 0.5)
-            point[self._active] = active_point
-            if unique.admit(self.space.decode(point)):
-                return point
+        # Best first, a few at a time: the distance checks grow with the history.
+        for chunk in range(0, len(ranked), _NOVELTY_CHUNK):
+            block = ranked[chunk : chunk + _NOVELTY_CHUNK]
+            for active_point in block[model.novel(block)]:
+                point = np.full(self.space.dims, 0.5)
+                point[self._active] = active_point
+                if unique.admit(self.space.decode(point)):
+                    return point
         return None
 
     def _quasi_random(
@@ -155,7 +166,8 @@ class Bayesian(Algorithm):
 
 
 class _Model:
-    """A fitted GP plus what the acquisition needs: the incumbent and the geometry."""
+    """A fitted GP plus what the acquisition needs: the incumbent, the geometry,
+    and the points a suggestion must keep away from."""
 
     def __init__(
         self,
@@ -163,9 +175,12 @@ class _Model:
         best: float,
         incumbents: np.ndarray,
         geometry: Geometry,
+        tried: np.ndarray,
+        pending: np.ndarray,
     ) -> None:
         self.posterior, self.best = posterior, best
         self.incumbents, self.geometry = incumbents, geometry
+        self.tried, self.pending = tried, pending
 
     @classmethod
     def build(
@@ -184,13 +199,21 @@ class _Model:
         keep = _subset(z, settings["model_points"], rng)
         posterior = Posterior(X[keep], z[keep], geometry.categorical, hyper)
         incumbents = X[np.argsort(z, kind="stable")[:_INCUMBENTS]]
-        model = cls(posterior, float(z.min()), incumbents, geometry)
+        no_points = np.zeros((0, X.shape[1]))
+        model = cls(posterior, float(z.min()), incumbents, geometry, X, no_points)
         running = data.running[:, active]
         return model.with_fantasies(running) if len(running) else model
 
     def ranked(self, rng: np.random.Generator) -> np.ndarray:
         return ranked_candidates(
             self.posterior, self.best, self.geometry, self.incumbents, rng
+        )
+
+    def novel(self, U: np.ndarray) -> np.ndarray:
+        """Which points of ``U`` (m, d) neither repeat a tried point nor sit on a
+        pending one, (m,)."""
+        return _farther_than(self, U, self.tried, _REPEAT_R2) & _farther_than(
+            self, U, self.pending, _PENDING_R2
         )
 
     def with_fantasy(self, point: np.ndarray) -> _Model:
@@ -213,7 +236,21 @@ class _Model:
         # The fantasies count as observations, so they can lower the incumbent: a
         # point believed better than it would otherwise keep a positive EI forever.
         best = min(self.best, float(mean.min()))
-        return _Model(posterior, best, self.incumbents, self.geometry)
+        pending = np.vstack([self.pending, points])
+        return _Model(
+            posterior, best, self.incumbents, self.geometry, self.tried, pending
+        )
+
+
+def _farther_than(
+    model: _Model, U: np.ndarray, points: np.ndarray, r2: float
+) -> np.ndarray:
+    """Whether each row of ``U`` is more than ``sqrt(r2)`` lengthscales from every
+    row of ``points``, (m,)."""
+    if len(points) == 0:
+        return np.ones(len(U), dtype=bool)
+    D = squared_distances(U, points, model.geometry.categorical)
+    return scaled_r2(D, model.posterior.hyper.ell).min(axis=1) > r2
 
 
 def _with_failures(data: UnitData) -> tuple[np.ndarray, np.ndarray]:
@@ -226,6 +263,14 @@ def _with_failures(data: UnitData) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _standardize(y: np.ndarray) -> np.ndarray:
+    """``y`` with mean 0 and standard deviation 1 (or 0 when constant).
+
+    Dividing by the largest magnitude first keeps losses near the float limit
+    from overflowing in the squares, and makes "constant" a relative test.
+    """
+    peak = float(np.max(np.abs(y)))
+    if peak > 0.0:
+        y = y / peak
     spread = y.std()
     return (y - y.mean()) / (spread if spread > 1e-12 else 1.0)
 

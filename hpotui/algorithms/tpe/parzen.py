@@ -97,9 +97,9 @@ class ParzenEstimator:
 def _bandwidths(X: np.ndarray, cells: np.ndarray, scale: float) -> np.ndarray:
     """Per column, the bandwidth of an observation's kernel, (d,).
 
-    Scott's rule for a unit range (Scott 1992, eq. 6.42) shrinks the kernels as
-    observations accumulate; a discrete column keeps at least half a cell so
-    neighbouring values stay reachable.
+    A fixed base width, times ``scale``, shrinks at the ``n^(-1/(d+4))`` rate of
+    Scott's rule (Scott 1992, eq. 6.42) as observations accumulate; a discrete
+    column keeps at least half a cell so neighbouring values stay reachable.
     """
     n, d = X.shape
     sigma = np.full(d, scale * BANDWIDTH * max(n, 1) ** (-1.0 / (d + 4)))

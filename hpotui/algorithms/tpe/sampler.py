@@ -117,7 +117,7 @@ class TPE(Algorithm):
                 self.space, below.sample(rng, self.settings["candidates"])
             )
             score = below.log_pdf(candidates) - _log_bad_density(
-                above, len(bad), liar, candidates
+                above, len(bad) + self.settings["prior_weight"], liar, candidates
             )
             for best in np.argsort(-score, kind="stable"):
                 if unique.admit(self.space.decode(candidates[best])):
@@ -155,17 +155,18 @@ class TPE(Algorithm):
 
 def _log_bad_density(
     above: ParzenEstimator,
-    n_bad: int,
+    above_weight: float,
     liar: ParzenEstimator | None,
     U: np.ndarray,
 ) -> np.ndarray:
-    """``log g`` at ``U`` (m, d): the bad trials' mixture (its prior counting as one
-    more point) pooled with the pending points' one, each weighed by its points."""
+    """``log g`` at ``U`` (m, d): the bad trials' mixture pooled with the pending
+    points' one, each weighed by its total component weight (``above_weight``: the
+    bad points plus the prior weight)."""
     if liar is None:
         return above.log_pdf(U)
     n_pending = len(liar.w) - 1
-    total = n_bad + 1 + n_pending
+    total = above_weight + n_pending
     return np.logaddexp(
-        above.log_pdf(U) + math.log((n_bad + 1) / total),
+        above.log_pdf(U) + math.log(above_weight / total),
         liar.log_pdf(U) + math.log(n_pending / total),
     )
