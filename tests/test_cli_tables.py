@@ -48,3 +48,8 @@ def test_cells_spell_values_as_config_json_does() -> None:
         ["false", "-", "0.333333"],
     ]
     assert format_params(trials[0].params) == "flag=true opt=null lr=0.1"
+
+
+def test_values_of_different_types_read_differently() -> None:
+    params = {"a": 1, "b": 1.0, "c": "1", "d": "true", "e": "relu", "f": 2e-05}
+    assert format_params(params) == 'a=1 b=1.0 c="1" d="true" e=relu f=2e-05'

@@ -79,10 +79,25 @@ def one_line(text: str | None) -> str:
 
 
 def param_text(value: Any, digits: int = 4) -> str:
-    """A hyperparameter value in config.json's spelling (true, null), floats short."""
+    """A hyperparameter value in config.json's spelling (true, null), floats short.
+
+    Types stay told apart: the float 1.0 reads ``1.0``, not the int ``1``, and a
+    string that would read as another value (``"1"``, ``"true"``) keeps quotes.
+    """
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
     if isinstance(value, float):
-        return f"{value:.{digits}g}"
+        text = f"{value:.{digits}g}"
+        return text if any(mark in text for mark in ".ein") else f"{text}.0"
+    if isinstance(value, str) and _reads_as_json_value(value):
+        return json.dumps(value)
     return str(value)
+
+
+def _reads_as_json_value(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
