@@ -48,7 +48,7 @@ _FANTASY_NOISE = 1e-6
 # Where log EI is flat to rounding error (a confident model, an optimum on a
 # bound) its maximum would otherwise land on the same point again and again.
 _REPEAT_R2 = 1e-8
-_PENDING_R2 = 1e-2
+_PENDING_R2 = 1e-4
 _NOVELTY_CHUNK = 16
 
 
