@@ -265,13 +265,14 @@ def _with_failures(data: UnitData) -> tuple[np.ndarray, np.ndarray]:
 def _standardize(y: np.ndarray) -> np.ndarray:
     """``y`` with mean 0 and standard deviation 1 (or 0 when constant).
 
-    Dividing by the largest magnitude first keeps losses near the float limit
-    from overflowing in the squares, and makes "constant" a relative test.
+    Losses near the float limit overflow in the squares of the spread; those are
+    divided by their largest magnitude first.
     """
-    peak = float(np.max(np.abs(y)))
-    if peak > 0.0:
-        y = y / peak
-    spread = y.std()
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = y.std()
+    if not np.isfinite(spread):
+        y = y / float(np.max(np.abs(y)))
+        spread = y.std()
     return (y - y.mean()) / (spread if spread > 1e-12 else 1.0)
 
 
