@@ -50,6 +50,8 @@ def _quality_table(runs, problems, methods, batch, budget) -> tuple[list[str], d
             row = {
                 m: _regrets(runs, problem, m, batch, budget, trials) for m in methods
             }
+            if not any(len(v) for v in row.values()):
+                continue  # e.g. a problem run one suggestion at a time only
             medians[(problem.name, trials)] = {
                 m: float(np.median(v)) for m, v in row.items() if len(v)
             }
