@@ -192,6 +192,9 @@ def test_range_type_is_inferred_from_the_bounds(tmp_path: Path) -> None:
         ("{values: [1, 2], log: true}", "applies to a range only; remove it or use range"),  # noqa: E501
         ("{range: [1, 2], log: yes}", "log must be true or false (got yes)"),
         ("{range: [0, 9007199254740993]}", "int bounds must lie within +-9007199254740992 (got 9007199254740993), the integers a JSON number holds exactly; narrow the range or use type: double"),  # noqa: E501
+        ("{range: [0, 1e10], step: 1e-20}", "range holds more than 1e+12 steps of 1e-20, finer than a float tells apart; use a larger step or drop step"),  # noqa: E501
+        ("{range: [0, 1], step: .inf}", "step must be a positive number (got Infinity)"),  # noqa: E501
+        ("{range: [5e-324, 1], log: true}", "log scale needs min >= 1e-300 (got 5e-324); smaller values are too close to the float limit to tell apart"),  # noqa: E501
         ("{range: [-1.7e308, 1.7e308]}", "range [-1.7e+308, 1.7e+308] is too wide to sample: max - min overflows; narrow it or use log: true"),  # noqa: E501
     ],
 )  # fmt: skip

@@ -107,10 +107,26 @@ def check_range(
     step = _check_step(ck, path, kind, step, log, at)
     if step is False:
         return None
+    if step is not None and (high - low) / step > _MOST_STEPS:
+        ck.error(
+            path,
+            f"range holds more than {_MOST_STEPS:.0e} steps of {show(step)}, finer "
+            "than a float tells apart; use a larger step or drop step",
+            at,
+        )
+        return None
     if log and low <= 0:
         need = "min >= 1" if kind == "int" else "min > 0"
         what = "log scale of an int range" if kind == "int" else "log scale"
         ck.error(path, f"{what} needs {need} (got {written_low})", at)
+        return None
+    if log and low < _SMALLEST_LOG_MIN:
+        ck.error(
+            path,
+            f"log scale needs min >= {_SMALLEST_LOG_MIN:g} (got {written_low}); "
+            "smaller values are too close to the float limit to tell apart",
+            at,
+        )
         return None
     param = HyperParam(
         name=name, type=kind, low=low, high=high, step=step, log=log, power=power
@@ -121,6 +137,9 @@ def check_range(
 
 # 2**53: beyond it a float, as JSON readers hold numbers, skips integers.
 _EXACT_INT = 2**53
+# More steps than this and neighbouring values differ by float rounding only.
+_MOST_STEPS = 10**12
+_SMALLEST_LOG_MIN = 1e-300
 
 
 def _check_step(
@@ -129,7 +148,7 @@ def _check_step(
     """The step to use, None for none, or False after an error."""
     if step is None:
         return None
-    if not is_number(step) or step <= 0:
+    if not is_number(step) or step <= 0 or not math.isfinite(step):
         ck.error(path, f"step must be a positive number (got {show(step)})", at)
         return False
     if log:
@@ -164,7 +183,8 @@ def _note_pin_and_last_step(
         return
     space_param = param.to_param()
     assert isinstance(space_param, RangeParam)
-    largest = space_param.values()[-1]
+    assert space_param.last_index is not None
+    largest = space_param.value_at(space_param.last_index)
     ck.warn(
         path,
         f"max {show(param.high)} is not min + k*step (step {show(param.step)}); "
