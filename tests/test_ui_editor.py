@@ -267,10 +267,7 @@ async def test_the_hyperparameter_dialog_fits_at_80x24() -> None:
     app = replay_app(start="editor", path=None)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+a")
-        await settle(pilot)
-        dialog = app.screen
-        assert isinstance(dialog, HyperparamDialog)
+        dialog = await _add_dialog(pilot)
         for selector in (*_PARTS, "#ok", "#cancel"):
             assert _visible(dialog, selector), selector
 
@@ -282,10 +279,7 @@ async def test_a_short_terminal_scrolls_the_dialog_to_the_focused_field() -> Non
     async with app.run_test(size=(80, 12)) as pilot:
         await settle(pilot)
         editor = app.screen
-        await pilot.press("ctrl+a")
-        await settle(pilot)
-        dialog = app.screen
-        assert isinstance(dialog, HyperparamDialog)
+        dialog = await _add_dialog(pilot)
         assert not _visible(dialog, "#ok")
         dialog.query_one("#hp-name", Input).value = "lr"
         while dialog.focused is not dialog.query_one("#ok"):
@@ -388,6 +382,25 @@ async def _press_ok(pilot: Pilot[int]) -> None:
     await settle(pilot)
 
 
+async def _add_dialog(pilot: Pilot[int]) -> HyperparamDialog:
+    """The hyperparameter dialog that ctrl+a opens, to add one."""
+    await pilot.press("ctrl+a")
+    await settle(pilot)
+    dialog = pilot.app.screen
+    assert isinstance(dialog, HyperparamDialog)
+    return dialog
+
+
+def _fill(dialog: HyperparamDialog, **fields: str) -> None:
+    """Types into the dialog's inputs, ``low="0.1"`` going to ``#hp-low``."""
+    for name, text in fields.items():
+        dialog.query_one(f"#hp-{name}", Input).value = text
+
+
+def _message(dialog: HyperparamDialog) -> str:
+    return str(dialog.query_one("#hp-message", Static).render())
+
+
 async def _open_param(pilot: Pilot[int], row: int) -> HyperparamDialog:
     editor = pilot.app.screen
     table = editor.query_one("#hyperparams", DataTable)
@@ -416,7 +429,7 @@ async def test_renaming_onto_another_parameter_is_refused_in_the_dialog(
         await _press_ok(pilot)
         await settle(pilot)
         assert app.screen is dialog
-        message = str(dialog.query_one("#hp-message", Static).render())
+        message = _message(dialog)
         assert message == "learning_rate already exists; choose another name"
         assert dialog.query_one("#hp-message").display
         dialog.query_one("#hp-name", Input).value = "units"
@@ -435,17 +448,12 @@ async def test_adding_a_parameter_under_a_taken_name_is_refused(sample: Path) ->
         await settle(pilot)
         editor = app.screen
         assert isinstance(editor, EditorScreen)
-        await pilot.press("ctrl+a")
-        dialog = app.screen
-        assert isinstance(dialog, HyperparamDialog)
-        dialog.query_one("#hp-name", Input).value = "activation"
-        dialog.query_one("#hp-values", Input).value = "a, b"
+        dialog = await _add_dialog(pilot)
+        _fill(dialog, name="activation", values="a, b")
         await _press_ok(pilot)
         await settle(pilot)
         assert app.screen is dialog
-        assert "activation already exists" in str(
-            dialog.query_one("#hp-message", Static).render()
-        )
+        assert "activation already exists" in _message(dialog)
     assert editor.doc["hyperparams"]["activation"]["values"] == ["relu", "tanh"]
 
 
@@ -456,17 +464,12 @@ async def test_ok_with_no_name_keeps_the_dialog_and_what_was_typed() -> None:
         await settle(pilot)
         editor = app.screen
         assert isinstance(editor, EditorScreen)
-        await pilot.press("ctrl+a")
-        dialog = app.screen
-        assert isinstance(dialog, HyperparamDialog)
-        dialog.query_one("#hp-low", Input).value = "0.1"
-        dialog.query_one("#hp-high", Input).value = "0.9"
+        dialog = await _add_dialog(pilot)
+        _fill(dialog, low="0.1", high="0.9")
         await _press_ok(pilot)
         await settle(pilot)
         assert app.screen is dialog
-        assert "a name is needed" in str(
-            dialog.query_one("#hp-message", Static).render()
-        )
+        assert "a name is needed" in _message(dialog)
         assert dialog.focused is dialog.query_one("#hp-name", Input)
         assert dialog.query_one("#hp-low", Input).value == "0.1"
         await pilot.press(*"dropout")
@@ -498,9 +501,7 @@ async def test_the_cursor_stays_on_the_edited_parameter(sample: Path) -> None:
         assert table.cursor_row == 1
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
         assert key.value == "units"
-        await pilot.press("ctrl+a")
-        dialog = app.screen
-        assert isinstance(dialog, HyperparamDialog)
+        dialog = await _add_dialog(pilot)
         dialog.query_one("#hp-name", Input).value = "dropout"
         await _press_ok(pilot)
         await settle(pilot)
@@ -570,12 +571,8 @@ async def test_a_hyperband_experiment_is_built_from_nothing_and_reads_back(
 
         await _type_field(pilot, "algorithm.eta", "3")
         await _type_field(pilot, "algorithm.resource.min", "1")
-        await pilot.press("ctrl+a")
-        dialog = app.screen
-        assert isinstance(dialog, HyperparamDialog)
-        dialog.query_one("#hp-name", Input).value = "lr"
-        dialog.query_one("#hp-low", Input).value = "0.001"
-        dialog.query_one("#hp-high", Input).value = "0.1"
+        dialog = await _add_dialog(pilot)
+        _fill(dialog, name="lr", low="0.001", high="0.1")
         await _press_ok(pilot)
         await settle(pilot, 0.6)
         assert editor.problems == []

@@ -119,8 +119,9 @@ class TPE(Algorithm):
             candidates = snap(
                 self.space, below.sample(rng, self.settings["candidates"])
             )
+            bad_weight = len(bad) + self.settings["prior_weight"]
             score = below.log_pdf(candidates) - _log_bad_density(
-                above, len(bad) + self.settings["prior_weight"], liar, candidates
+                above, bad_weight, liar, len(pending), candidates
             )
             for best in np.argsort(-score, kind="stable"):
                 if unique.admit(self.space.decode(candidates[best])):
@@ -160,6 +161,7 @@ def _log_bad_density(
     above: ParzenEstimator,
     above_weight: float,
     liar: ParzenEstimator | None,
+    n_pending: int,
     U: np.ndarray,
 ) -> np.ndarray:
     """``log g`` at ``U`` (m, d): the bad trials' mixture pooled with the pending
@@ -167,7 +169,6 @@ def _log_bad_density(
     bad points plus the prior weight)."""
     if liar is None:
         return above.log_pdf(U)
-    n_pending = len(liar.w) - 1
     total = above_weight + n_pending
     return np.logaddexp(
         above.log_pdf(U) + math.log(above_weight / total),
